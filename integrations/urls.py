@@ -1,0 +1,3 @@
+"""Integration endpoints: OAuth start/callback and the Exact webhook."""
+
+urlpatterns: list = []

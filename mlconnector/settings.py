@@ -1,0 +1,180 @@
+"""All settings for ml-connector, read from the environment (or a `.env` file). No logic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from mlconnector.devkeys import dev_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Production is the default: DEBUG must be switched on explicitly (make run does).
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _secret(name: str) -> str:
+    """A secret from NAME, NAME_FILE, or (development only) a generated value kept in var/."""
+    value = env.str(name, default="")
+    path = env.str(f"{name}_FILE", default="")
+    if not value and path:
+        value = Path(path).read_text().strip()
+    if value:
+        return value
+    if DEBUG:
+        return dev_secret(BASE_DIR / "var", name)
+    raise ImproperlyConfigured(
+        f"{name} is not set. Production refuses to start without it (set DEBUG=true for development)."
+    )
+
+
+SECRET_KEY = _secret("SECRET_KEY")
+# Fernet key (urlsafe base64, 32 bytes) for OAuth tokens at rest. See integrations/crypto.py.
+FIELD_ENCRYPTION_KEY = _secret("FIELD_ENCRYPTION_KEY")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[PUBLIC_BASE_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_q",
+    "audit",
+    "integrations",
+    "mappings",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mlconnector.urls"
+WSGI_APPLICATION = "mlconnector.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "mlconnector.context_processors.integrations_mode",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Several processes (web, qcluster) share the file: wait for locks instead of failing at once.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "Europe/Amsterdam"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+# Security: safe by default; relaxed only when DEBUG is on (local development).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+}
+# Webhook bodies are small; anything larger is refused before parsing.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
+
+# Background jobs: django-q2 on the ORM broker. Retry/dead-letter state lives on our own rows
+# (WebhookEvent.attempts/next_attempt_at), so broker retries are a backstop only.
+Q_CLUSTER = {
+    "name": "mlconnector",
+    "orm": "default",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=300),  # longest job: one poll page batch
+    "retry": env.int("Q_TIMEOUT", default=300) + 60,  # must exceed timeout
+    "max_attempts": 3,
+    "catch_up": False,  # the polling cursor already catches up after downtime
+    "save_limit": 1000,
+    "poll": env.float("Q_POLL", default=0.5),
+    "ack_failures": True,
+}
+
+# Integrations: "sandbox" talks to the local emulations, "live" to the real APIs.
+# "auto" picks sandbox when no Exact Online client id is configured.
+# Exact Online
+EXACT_BASE_URL = env.str("EXACT_BASE_URL", default="https://start.exactonline.nl").rstrip("/")
+EXACT_CLIENT_ID = env.str("EXACT_CLIENT_ID", default="")
+EXACT_CLIENT_SECRET = env.str("EXACT_CLIENT_SECRET", default="")
+EXACT_WEBHOOK_SECRET = env.str("EXACT_WEBHOOK_SECRET", default="")
+# Monday.com
+MONDAY_API_URL = env.str("MONDAY_API_URL", default="https://api.monday.com/v2")
+MONDAY_AUTH_URL = env.str("MONDAY_AUTH_URL", default="https://auth.monday.com")
+MONDAY_CLIENT_ID = env.str("MONDAY_CLIENT_ID", default="")
+MONDAY_CLIENT_SECRET = env.str("MONDAY_CLIENT_SECRET", default="")
+
+_mode = env.str("INTEGRATIONS_MODE", default="auto")
+if _mode == "auto":
+    _mode = "live" if EXACT_CLIENT_ID else "sandbox"
+if _mode not in ("live", "sandbox"):
+    raise ImproperlyConfigured("INTEGRATIONS_MODE must be auto, live or sandbox.")
+INTEGRATIONS_MODE = _mode
+# Where the sandbox emulations are served in sandbox mode (python manage.py run_sandbox).
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
+if INTEGRATIONS_MODE == "sandbox":
+    EXACT_CLIENT_ID = EXACT_CLIENT_ID or "sandbox-client"
+    EXACT_CLIENT_SECRET = EXACT_CLIENT_SECRET or "sandbox-secret"
+    EXACT_WEBHOOK_SECRET = EXACT_WEBHOOK_SECRET or "sandbox-webhook-secret"
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "audit.redaction.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,59 @@
+"""The shared cast: users, connections with encrypted test tokens, a route, HTTP fakes."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+from django.contrib.auth import get_user_model
+
+from tests import factories
+
+
+def pytest_collection_modifyitems(config, items):
+    """The postgres marker runs only on PostgreSQL; on SQLite it is deselected, never skipped."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    kept = [i for i in items if "postgres" not in i.keywords]
+    deselected = [i for i in items if "postgres" in i.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_superuser("admin", "admin@example.test", "pw-admin-123")
+
+
+@pytest.fixture
+def plain_user(db):
+    return get_user_model().objects.create_user("plain", "plain@example.test", "pw-plain-123")
+
+
+@pytest.fixture
+def admin_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def exact_connection(db):
+    return factories.make_exact_connection()
+
+
+@pytest.fixture
+def monday_connection(db):
+    return factories.make_monday_connection()
+
+
+@pytest.fixture
+def route(exact_connection, monday_connection):
+    return factories.make_route(exact_connection, monday_connection)
+
+
+@pytest.fixture
+def mocked_http():
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        yield rsps

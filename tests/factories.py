@@ -1,0 +1,72 @@
+"""Builders for the shared test cast: plain functions with sensible defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from integrations.models import (
+    ConnectionStatus,
+    Entity,
+    ExactConnection,
+    ExactDivision,
+    MondayConnection,
+    Route,
+)
+
+ACCESS_TOKEN = "test-access-token-AAAAAAAAAAAAAAAAAAAA"
+REFRESH_TOKEN = "test-refresh-token-BBBBBBBBBBBBBBBBBBBB"
+MONDAY_TOKEN = "test-monday-token-CCCCCCCCCCCCCCCCCCCC"
+
+
+def make_exact_connection(*, base_url="https://start.exactonline.nl", divisions=(101,), **kw):
+    now = timezone.now()
+    fields = dict(
+        name="Acme Exact",
+        base_url=base_url,
+        status=ConnectionStatus.CONNECTED,
+        access_token=ACCESS_TOKEN,
+        refresh_token=REFRESH_TOKEN,
+        access_token_issued_at=now,
+        access_token_expires_at=now + timedelta(seconds=600),
+        refreshed_at=now,
+        current_division=divisions[0] if divisions else None,
+        exact_user_name="Anna Admin",
+    )
+    fields.update(kw)
+    conn = ExactConnection.objects.create(**fields)
+    for code in divisions:
+        ExactDivision.objects.create(
+            connection=conn, code=code, name=f"Division {code}", currency="EUR", selected=True
+        )
+    return conn
+
+
+def make_monday_connection(*, api_url="https://api.monday.com/v2", **kw):
+    fields = dict(
+        name="Acme Monday",
+        api_url=api_url,
+        status=ConnectionStatus.CONNECTED,
+        api_token=MONDAY_TOKEN,
+        account_name="Acme",
+        user_name="Anna Admin",
+    )
+    fields.update(kw)
+    return MondayConnection.objects.create(**fields)
+
+
+def make_route(exact: ExactConnection, monday: MondayConnection, **kw) -> Route:
+    fields = dict(
+        name="Sales invoices to Finance board",
+        entity=Entity.SALES_INVOICE,
+        exact_connection=exact,
+        monday_connection=monday,
+        board_id="1001",
+        group_id="topics",
+        columns={},
+    )
+    fields.update(kw)
+    route = Route.objects.create(**fields)
+    route.divisions.set(exact.divisions.all())
+    return route
