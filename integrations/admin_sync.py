@@ -1,0 +1,1 @@
+"""Admin for routes, synced records, the webhook inbox and polling cursors."""
