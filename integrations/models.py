@@ -65,7 +65,9 @@ class ExactConnection(models.Model):
 class ExactDivision(models.Model):
     """A division (administratie) reachable through a connection; `selected` ones are synced."""
 
-    connection = models.ForeignKey(ExactConnection, on_delete=models.CASCADE, related_name="divisions")
+    connection = models.ForeignKey(
+        ExactConnection, on_delete=models.CASCADE, related_name="divisions"
+    )
     code = models.IntegerField()
     name = models.CharField(max_length=200, blank=True)
     currency = models.CharField(max_length=3, blank=True)
@@ -96,6 +98,9 @@ class RateBudget(models.Model):
 
     class Meta:
         unique_together = [("connection", "division")]
+
+    def __str__(self) -> str:
+        return f"Rate budget {self.division}"
 
 
 class MondayConnection(models.Model):
@@ -135,7 +140,9 @@ class MondayConnection(models.Model):
 class MondayBoard(models.Model):
     """Cached shape of a board: its groups and columns (refreshable from the admin)."""
 
-    connection = models.ForeignKey(MondayConnection, on_delete=models.CASCADE, related_name="boards")
+    connection = models.ForeignKey(
+        MondayConnection, on_delete=models.CASCADE, related_name="boards"
+    )
     board_id = models.CharField(max_length=32)
     name = models.CharField(max_length=255)
     # [{"id", "title", "type", "settings": {...}}], [{"id", "title"}]
@@ -193,7 +200,9 @@ class Route(models.Model):
     name = models.CharField(max_length=100)
     enabled = models.BooleanField(default=True)
     entity = models.CharField(max_length=20, choices=Entity.choices)
-    exact_connection = models.ForeignKey(ExactConnection, on_delete=models.PROTECT, related_name="routes")
+    exact_connection = models.ForeignKey(
+        ExactConnection, on_delete=models.PROTECT, related_name="routes"
+    )
     divisions = models.ManyToManyField(ExactDivision, related_name="routes")
     monday_connection = models.ForeignKey(
         MondayConnection, on_delete=models.PROTECT, related_name="routes"
@@ -280,6 +289,9 @@ class SyncedLine(models.Model):
 
     class Meta:
         unique_together = [("record", "exact_line_id")]
+
+    def __str__(self) -> str:
+        return f"Line {self.exact_line_id}"
 
 
 class WebhookEventQuerySet(models.QuerySet):

@@ -59,7 +59,10 @@ def test_audit_admin_exports_csv(admin_client):
     audit.record("exact.connected", message="first", division=7)
     response = admin_client.post(
         reverse("admin:audit_auditevent_changelist"),
-        {"action": "export_csv", "_selected_action": list(AuditEvent.objects.values_list("pk", flat=True))},
+        {
+            "action": "export_csv",
+            "_selected_action": list(AuditEvent.objects.values_list("pk", flat=True)),
+        },
     )
     assert response["Content-Type"] == "text/csv"
     body = response.content.decode()

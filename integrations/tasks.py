@@ -1,0 +1,56 @@
+"""django-q2 entry points: ids in, one service call out. Schedules live in schedules.py."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def heartbeat() -> str:
+    """Proves a worker is alive; the admin reads the last success of this task."""
+    return timezone.now().isoformat()
+
+
+def keep_alive_exact_connections() -> int:
+    from integrations.connections import keep_alive_exact_connections as service
+
+    return service()
+
+
+def refresh_all_reference_data() -> int:
+    from mappings.reference import refresh_all_reference_data as service
+
+    return service()
+
+
+def process_webhook_event(event_id: int) -> str:
+    from integrations import inbox
+    from integrations.models import WebhookEvent
+
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None or event.state in (WebhookEvent.State.DONE, WebhookEvent.State.IGNORED):
+        return "skipped"
+    return inbox.process_webhook_event(event)
+
+
+def retry_due_events() -> int:
+    from integrations import inbox
+
+    return inbox.enqueue_due_events()
+
+
+def poll_route(route_id: int) -> dict:
+    from integrations import polling
+    from integrations.models import Route
+
+    route = Route.objects.filter(pk=route_id, enabled=True).first()
+    return polling.poll_route(route) if route else {}
+
+
+def ensure_webhook_subscriptions() -> int:
+    from integrations.subscriptions import ensure_webhook_subscriptions as service
+
+    return service()
