@@ -1,0 +1,76 @@
+"""Exact Online webhook payloads: the HashCode signature and parsing of the Content object."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from dataclasses import dataclass
+
+# Reference: exact-online.md §7.5. The signature covers the raw bytes of the Content value
+# exactly as sent (Exact escapes "/" as "\/"), so it is cut out of the body, never re-serialised.
+_ENVELOPE = re.compile(rb'^\{"Content":(.*),"HashCode":"([0-9A-Fa-f]*)"\}$', re.DOTALL)
+
+
+class InvalidSignature(Exception):
+    """Missing or wrong HashCode. The message never contains the body."""
+
+
+class MalformedPayload(Exception):
+    """Signed correctly, but the Content is not the JSON object Exact sends."""
+
+
+@dataclass(frozen=True)
+class WebhookNotification:
+    topic: str
+    action: str  # "create" | "update" | "delete" (lower-cased; Exact's case varies)
+    division: int | None
+    key: str
+    client_id: str
+    event_created_on: str
+
+
+def sign(content: bytes, secret: str) -> str:
+    """Upper-case hex HMAC-SHA256 of the Content bytes, as Exact computes HashCode."""
+    return hmac.new(secret.encode(), content, hashlib.sha256).hexdigest().upper()
+
+
+def envelope(content: bytes, secret: str) -> bytes:
+    """The body Exact would POST for this Content (used by the sandbox and tests)."""
+    return b'{"Content":' + content + b',"HashCode":"' + sign(content, secret).encode() + b'"}'
+
+
+def verify(body: bytes, secret: str) -> bytes:
+    """Return the raw Content bytes when HashCode matches; raise InvalidSignature otherwise."""
+    match = _ENVELOPE.match(body.strip())
+    if not match or not secret:
+        raise InvalidSignature("No HashCode envelope in the body.")
+    content, given = match.group(1), match.group(2).decode()
+    if len(given) != 64 or not hmac.compare_digest(sign(content, secret), given.upper()):
+        raise InvalidSignature("HashCode does not match.")
+    return content
+
+
+def parse(content: bytes) -> WebhookNotification:
+    """Parse the verified Content object; raise MalformedPayload when it is not usable."""
+    try:
+        data = json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedPayload("Content is not valid JSON.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("Topic"), str):
+        raise MalformedPayload("Content has no Topic.")
+    division = data.get("Division")
+    if division is not None and not isinstance(division, int):
+        try:
+            division = int(division)
+        except (TypeError, ValueError) as exc:
+            raise MalformedPayload("Division is not a number.") from exc
+    return WebhookNotification(
+        topic=data["Topic"][:80],
+        action=str(data.get("Action", "")).lower()[:20],
+        division=division,
+        key=str(data.get("Key", ""))[:36],
+        client_id=str(data.get("ClientId", "")),
+        event_created_on=str(data.get("EventCreatedOn", ""))[:40],
+    )

@@ -1,0 +1,196 @@
+"""The webhook inbox: receive (store once, enqueue), process with our own retry state, retry."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+import audit
+from integrations import routing
+from integrations.errors import IntegrationError, ReconnectRequired
+from integrations.exact.webhooks import WebhookNotification
+from integrations.models import ConnectionStatus, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# A claim older than this belongs to a worker that died mid-job (the job timeout plus margin).
+STALE_CLAIM = timedelta(minutes=10)
+State = WebhookEvent.State
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1, 2, 4, 8 min ... capped at 30 min."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 1800))
+
+
+def dedupe_key(n: WebhookNotification) -> str:
+    # Reference: exact-online.md §7.6: duplicates happen; identity is (Division, Topic, Key,
+    # Action, EventCreatedOn).
+    raw = f"{n.division}|{n.topic}|{n.key}|{n.action}|{n.event_created_on}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _enqueue(event_id: int) -> None:
+    transaction.on_commit(
+        lambda: async_task("integrations.tasks.process_webhook_event", event_id, group="webhook")
+    )
+
+
+def receive_webhook_event(
+    n: WebhookNotification, *, raw_body: str, client_id: str
+) -> tuple[WebhookEvent, bool]:
+    """Store a verified notification once and queue its job. Returns (event, created).
+
+    Idempotent: a redelivery returns the stored event with created=False and queues nothing.
+    Events no route needs are stored as ignored, with the reason, so they stay visible.
+    """
+    reason = ""
+    if client_id and n.client_id and n.client_id.lower() != client_id.lower():
+        reason = "ClientId is not this app's client id."
+    elif n.topic not in routing.TOPIC_ENTITIES:
+        reason = f"Topic {n.topic} is not synced by ml-connector."
+    elif not routing.routes_for(n.topic, n.division).exists():
+        reason = f"No enabled route syncs {n.topic} for division {n.division}."
+    state = State.IGNORED if reason else State.PENDING
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                dedupe_key=dedupe_key(n),
+                topic=n.topic,
+                action=n.action,
+                division=n.division,
+                exact_key=n.key,
+                raw_body=raw_body,
+                state=state,
+                reason=reason,
+            )
+            audit.record(
+                "webhook.accepted" if not reason else "webhook.ignored",
+                actor="webhook",
+                obj=event,
+                division=n.division,
+                message=reason,
+                correlation_id=f"webhook:{event.pk}",
+            )
+            if state == State.PENDING:
+                _enqueue(event.pk)
+    except IntegrityError:
+        return WebhookEvent.objects.get(dedupe_key=dedupe_key(n)), False
+    return event, True
+
+
+def _claim(event: WebhookEvent) -> bool:
+    """Take the event for this worker with a conditional UPDATE; False if another has it."""
+    claimed = WebhookEvent.objects.filter(pk=event.pk, state=State.PENDING).update(
+        state=State.PROCESSING,
+        attempts=event.attempts + 1,
+        next_attempt_at=None,
+        claimed_at=timezone.now(),
+    )
+    if claimed:
+        event.refresh_from_db()
+    return bool(claimed)
+
+
+def _finish(event: WebhookEvent, state: str, *, error: str = "", retry: bool = False) -> str:
+    event.state = state
+    event.last_error = error
+    if retry and event.attempts < MAX_ATTEMPTS:
+        event.state = State.PENDING
+        event.next_attempt_at = timezone.now() + backoff(event.attempts)
+    elif retry:
+        event.state = State.DEAD
+    event.processed_at = timezone.now() if event.state in (State.DONE, State.DEAD) else None
+    event.save(update_fields=["state", "last_error", "next_attempt_at", "processed_at"])
+    if event.state == State.DEAD:
+        audit.record(
+            "webhook.dead",
+            actor="worker",
+            obj=event,
+            division=event.division,
+            message=error,
+            correlation_id=f"webhook:{event.pk}",
+        )
+    return event.state
+
+
+def process_webhook_event(event: WebhookEvent) -> str:
+    """Sync every route the event feeds; returns the event's new state. Idempotent."""
+    from integrations import sync
+
+    if not _claim(event):
+        return event.state
+    routes = list(routing.routes_for(event.topic, event.division))
+    if not routes:
+        return _finish(event, State.IGNORED, error="No enabled route syncs this event any more.")
+    if any(r.exact_connection.status != ConnectionStatus.CONNECTED for r in routes):
+        return _finish(event, State.WAITING, error="Exact Online needs re-authorization.")
+    try:
+        for route in routes:
+            sync.sync_record(
+                route,
+                division=event.division,
+                exact_key=event.exact_key,
+                deleted=event.action == "delete",
+                via="webhook",
+                correlation_id=f"webhook:{event.pk}",
+            )
+    except ReconnectRequired as exc:
+        return _finish(event, State.WAITING, error=str(exc))
+    except IntegrationError as exc:
+        logger.warning(
+            "inbox.event.failed",
+            extra={"event_id": event.pk, "error_class": type(exc).__name__},
+        )
+        return _finish(event, State.DEAD, error=str(exc), retry=exc.retryable)
+    except Exception:  # outermost boundary: record the failure, never drop the event
+        logger.exception("inbox.event.crashed", extra={"event_id": event.pk})
+        return _finish(event, State.DEAD, error="Unexpected error; see the server log.", retry=True)
+    return _finish(event, State.DONE)
+
+
+def retry_event(event: WebhookEvent, *, user=None) -> None:
+    """Put a dead (or waiting) event back in the queue now; audited."""
+    with transaction.atomic():
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            state=State.PENDING, next_attempt_at=None, attempts=0, last_error=""
+        )
+        audit.record(
+            "webhook.retried",
+            actor=user,
+            obj=event,
+            division=event.division,
+            correlation_id=f"webhook:{event.pk}",
+        )
+        _enqueue(event.pk)
+
+
+def enqueue_due_events() -> int:
+    """Queue events whose retry time has come, waiting events whose connection is back, and
+    events whose worker died mid-job. Runs every minute. Returns how many were queued."""
+    now = timezone.now()
+    WebhookEvent.objects.filter(state=State.PROCESSING, claimed_at__lt=now - STALE_CLAIM).update(
+        state=State.PENDING
+    )
+    waiting = WebhookEvent.objects.filter(state=State.WAITING)
+    for event in waiting:
+        routes = routing.routes_for(event.topic, event.division)
+        if routes.exclude(exact_connection__status=ConnectionStatus.CONNECTED).exists():
+            continue
+        WebhookEvent.objects.filter(pk=event.pk, state=State.WAITING).update(state=State.PENDING)
+    # Fresh events were queued on receipt; only re-queue retries and ones left behind.
+    due = WebhookEvent.objects.due().filter(
+        Q(attempts__gt=0) | Q(received_at__lt=now - timedelta(minutes=1))
+    )
+    ids = list(due.values_list("pk", flat=True)[:500])
+    with transaction.atomic():
+        for event_id in ids:
+            _enqueue(event_id)
+    return len(ids)

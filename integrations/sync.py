@@ -1,0 +1,1 @@
+"""The pipeline: fetch a full Exact record -> build the Monday item -> upsert -> record."""

@@ -1,0 +1,143 @@
+"""POST /webhooks/exact/: signature first, stored once, answered at once."""
+
+import json
+
+import pytest
+from django_q.models import OrmQ
+
+from audit.models import AuditEvent
+from integrations.exact.webhooks import envelope, sign
+from integrations.models import WebhookEvent
+
+pytestmark = pytest.mark.django_db
+SECRET = "test-webhook-secret"
+URL = "/webhooks/exact/"
+KEY = "c7d1a0f2-1111-2222-3333-444455556666"
+
+
+def content(
+    topic="SalesInvoices", division=101, action="Update", key=KEY, created="2026-11-23T10:15:04.2"
+):
+    # Compact, "/" escaped as Exact sends it (exact-online.md §7.4).
+    return (
+        '{"Topic":"%s","ClientId":"sandbox-client","Division":%s,"Action":"%s","Key":"%s",'
+        '"ExactOnlineEndpoint":"https:\\/\\/start.exactonline.nl\\/api\\/v1\\/%s\\/salesinvoice",'
+        '"EventCreatedOn":"%s"}' % (topic, division, action, key, division, created)
+    ).encode()
+
+
+@pytest.fixture
+def post(django_capture_on_commit_callbacks):
+    """POST a body; run on_commit hooks (the enqueue) afterwards, as the real commit would."""
+
+    def _post(client, body: bytes):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(URL, data=body, content_type="application/json")
+
+    return _post
+
+
+def test_signed_event_is_stored_and_queued(client, route, post):
+    response = post(client, envelope(content(), SECRET))
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.topic, event.action, event.division, event.exact_key) == (
+        "SalesInvoices",
+        "update",
+        101,
+        KEY,
+    )
+    assert event.state == WebhookEvent.State.PENDING
+    assert OrmQ.objects.count() == 1
+    assert AuditEvent.objects.filter(action="webhook.accepted").count() == 1
+
+
+def test_signature_is_checked_on_raw_bytes_not_reserialised_json(client, route, post):
+    raw = content()
+    reserialised = json.dumps(json.loads(raw)).encode()
+    assert reserialised != raw  # "\/" and spacing differ
+    forged = b'{"Content":' + raw + b',"HashCode":"' + sign(reserialised, SECRET).encode() + b'"}'
+    assert post(client, forged).status_code == 401
+    assert post(client, envelope(raw, SECRET)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Content":{"Topic":"SalesInvoices"}}',  # no HashCode
+        b'{"Content":{"Topic":"SalesInvoices"},"HashCode":"' + b"A" * 64 + b'"}',
+        b'{"Content":{"Topic":"SalesInvoices"},"HashCode":"abc"}',
+        b"not json at all",
+    ],
+)
+def test_bad_or_missing_signature_gets_401_and_creates_no_work(client, route, body, post):
+    response = post(client, body)
+    assert response.status_code == 401
+    assert WebhookEvent.objects.count() == 0
+    assert OrmQ.objects.count() == 0
+    assert AuditEvent.objects.filter(action="webhook.rejected").count() == 1
+
+
+def test_lower_case_hashcode_of_the_right_digest_is_accepted(client, route, post):
+    raw = content()
+    body = b'{"Content":' + raw + b',"HashCode":"' + sign(raw, SECRET).lower().encode() + b'"}'
+    assert post(client, body).status_code == 200
+
+
+def test_empty_validation_post_gets_200_and_queues_nothing(client, post):
+    response = client.post(URL, data=b"", content_type="application/json")
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 0 and OrmQ.objects.count() == 0
+
+
+def test_redelivered_event_is_stored_once(client, route, post):
+    body = envelope(content(), SECRET)
+    assert post(client, body).status_code == 200
+    second = post(client, body)
+    assert second.status_code == 200 and second.json()["status"] == "duplicate"
+    assert WebhookEvent.objects.count() == 1
+    assert OrmQ.objects.count() == 1
+
+
+def test_signed_but_malformed_content_gets_400_and_queues_nothing(client, route, post):
+    response = post(client, envelope(b'{"Topic": 12}', SECRET))
+    assert response.status_code == 400
+    assert "Topic" in response.json()["error"]
+    assert WebhookEvent.objects.count() == 0 and OrmQ.objects.count() == 0
+
+
+def test_oversized_body_gets_413(client, route, settings, post):
+    settings.WEBHOOK_MAX_BODY_BYTES = 100
+    response = post(client, envelope(content(), SECRET))
+    assert response.status_code == 413
+    assert WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        ({"topic": "StockPositions"}, "not synced"),
+        ({"division": 999}, "No enabled route"),
+    ],
+)
+def test_unrouted_topic_or_division_is_stored_ignored_with_reason(
+    client, route, kwargs, reason, post
+):
+    response = post(client, envelope(content(**kwargs), SECRET))
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert event.state == WebhookEvent.State.IGNORED and reason in event.reason
+    assert OrmQ.objects.count() == 0
+
+
+def test_unselected_division_is_ignored(client, route, post):
+    route.divisions.update(selected=False)
+    post(client, envelope(content(), SECRET))
+    assert WebhookEvent.objects.get().state == WebhookEvent.State.IGNORED
+
+
+def test_webhook_is_exempt_from_csrf_and_needs_no_login(route, post):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert post(strict, envelope(content(), SECRET)).status_code == 200
