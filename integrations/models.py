@@ -257,6 +257,9 @@ class SyncedRecord(models.Model):
     # Highest Exact row version applied: an older row never overwrites a newer one.
     exact_timestamp = models.BigIntegerField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.SYNCED)
+    # Incremented (and committed) before every Monday write. A row with attempts but no item id
+    # means an earlier write may have reached Monday: look the item up by its Exact key first.
+    write_attempts = models.PositiveIntegerField(default=0)
     review_reasons = models.JSONField(default=list, blank=True)
     # What was written (date, amount, currency, account, gl_account, cost_center, ...), for the
     # review queue and reconciliation. Plain business values, never credentials.
