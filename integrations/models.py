@@ -94,6 +94,9 @@ class RateBudget(models.Model):
     daily_limit = models.IntegerField(default=5000)
     daily_remaining = models.IntegerField(null=True, blank=True)
     daily_reset_at = models.DateTimeField(null=True, blank=True)
+    # Exact blocks the app for an hour after 10 answers 400/401/403/404 per endpoint per hour:
+    # {"<endpoint>": {"since": "<iso start of the hour window>", "count": n}}
+    error_counts = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
