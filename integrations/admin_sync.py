@@ -1,1 +1,200 @@
-"""Admin for routes, synced records, the webhook inbox and polling cursors."""
+"""Admin for routes, synced records (the review queue), the webhook inbox and polling cursors."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.utils.html import format_html, format_html_join
+
+from integrations import inbox, sync
+from integrations.models import PollCursor, Route, SyncedRecord, WebhookEvent
+
+BADGE_COLOURS = {
+    "synced": "#2e7d32",
+    "done": "#2e7d32",
+    "flagged": "#ed6c02",
+    "waiting": "#ed6c02",
+    "pending": "#0277bd",
+    "processing": "#0277bd",
+    "ignored": "#757575",
+    "deleted": "#757575",
+    "failed": "#c62828",
+    "dead": "#c62828",
+}
+
+
+def badge(state: str, label: str):
+    colour = BADGE_COLOURS.get(state, "#555")
+    return format_html(
+        '<span style="color:#fff;background:{};padding:2px 6px;border-radius:8px">{}</span>',
+        colour,
+        label,
+    )
+
+
+@admin.register(SyncedRecord)
+class SyncedRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "exact_number",
+        "status",
+        "route",
+        "division",
+        "amount",
+        "document_date",
+        "reasons",
+        "monday_item_id",
+        "synced_at",
+    ]
+    list_filter = ["state", "route", "division", "caught_by_polling", "first_seen_via"]
+    search_fields = ["exact_number", "exact_key", "monday_item_id"]
+    list_select_related = ["route"]
+    readonly_fields = [f.name for f in SyncedRecord._meta.fields]
+    actions = ["resync"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="State", ordering="state")
+    def status(self, obj):
+        return badge(obj.state, obj.get_state_display())
+
+    @admin.display(description="Amount")
+    def amount(self, obj):
+        snap = obj.snapshot or {}
+        return f"{snap.get('amount', '')} {snap.get('currency', '')}".strip()
+
+    @admin.display(description="Date")
+    def document_date(self, obj):
+        return (obj.snapshot or {}).get("date") or ""
+
+    @admin.display(description="Review reasons")
+    def reasons(self, obj):
+        items = obj.review_reasons or ([obj.last_error] if obj.last_error else [])
+        return format_html_join("", "<div>{}</div>", ((r,) for r in items))
+
+    @admin.action(description="Re-sync selected records from Exact Online")
+    def resync(self, request, queryset):
+        counts = sync.resync_records(queryset, user=request.user, correlation_id="admin:resync")
+        self.message_user(
+            request,
+            f"Re-synced {counts['synced']} record(s); {counts['flagged']} still flagged; "
+            f"{counts['failed']} failed (see their errors).",
+            messages.WARNING if counts["failed"] else messages.SUCCESS,
+        )
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "topic",
+        "action",
+        "division",
+        "exact_key",
+        "status",
+        "attempts",
+        "error",
+    ]
+    list_filter = ["state", "topic", "action", "division"]
+    search_fields = ["exact_key", "topic"]
+    readonly_fields = [f.name for f in WebhookEvent._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="State", ordering="state")
+    def status(self, obj):
+        return badge(obj.state, obj.get_state_display())
+
+    @admin.display(description="Error / reason")
+    def error(self, obj):
+        return obj.last_error or obj.reason
+
+    @admin.action(description="Retry selected events")
+    def retry(self, request, queryset):
+        retried = 0
+        for event in queryset.filter(
+            state__in=[WebhookEvent.State.DEAD, WebhookEvent.State.WAITING]
+        ):
+            inbox.retry_event(event, user=request.user)
+            retried += 1
+        self.message_user(request, f"Queued {retried} event(s) again.", messages.SUCCESS)
+
+
+@admin.register(PollCursor)
+class PollCursorAdmin(admin.ModelAdmin):
+    list_display = [
+        "route",
+        "division",
+        "feed",
+        "timestamp",
+        "last_success_at",
+        "records_written",
+        "caught_by_polling",
+        "running_since",
+        "last_error",
+    ]
+    list_filter = ["route", "division"]
+    readonly_fields = [f.name for f in PollCursor._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Route)
+class RouteAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "entity",
+        "board_id",
+        "enabled",
+        "poll_interval_minutes",
+        "flagged",
+        "failed",
+    ]
+    list_filter = ["entity", "enabled"]
+    filter_horizontal = ["divisions"]
+    actions = ["sync_now"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_flagged=Count("records", filter=Q(records__state=SyncedRecord.State.FLAGGED)),
+                n_failed=Count("records", filter=Q(records__state=SyncedRecord.State.FAILED)),
+            )
+        )
+
+    @admin.display(description="Flagged", ordering="n_flagged")
+    def flagged(self, obj):
+        return obj.n_flagged
+
+    @admin.display(description="Failed", ordering="n_failed")
+    def failed(self, obj):
+        return obj.n_failed
+
+    @admin.action(description="Sync now (poll Exact Online for these routes)")
+    def sync_now(self, request, queryset):
+        from django_q.tasks import async_task
+
+        for route in queryset:
+            async_task("integrations.tasks.poll_route", route.pk, group=f"poll:{route.pk}")
+        self.message_user(
+            request,
+            f"Queued a poll of {queryset.count()} route(s); progress shows on the Poll cursors page.",
+            messages.SUCCESS,
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from integrations.routes import route_saved
+
+        route_saved(obj, user=request.user, created=not change)

@@ -1,1 +1,305 @@
-"""The pipeline: fetch a full Exact record -> build the Monday item -> upsert -> record."""
+"""The pipeline: Exact documents -> Monday items through a route, recorded once per record.
+
+One place decides create vs update: `write_documents`. Webhooks (one record), polling (pages)
+and manual re-syncs all go through it, so replaying anything is always safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+import audit
+from integrations import item_builder
+from integrations.errors import IntegrationError, RemoteRejected
+from integrations.exact import client as exact_client
+from integrations.models import ColumnRole, MondayBoard, Route, SyncedRecord
+from integrations.monday import client as monday_client
+from integrations.monday import items as monday_items
+from mappings.resolve import load_context
+
+logger = logging.getLogger(__name__)
+State = SyncedRecord.State
+
+
+@dataclass
+class WriteOutcome:
+    records: list[SyncedRecord] = field(default_factory=list)
+    written: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    errors: list[IntegrationError] = field(default_factory=list)
+
+
+def board_columns(route: Route) -> dict[str, dict]:
+    """The route's board columns by id, from the cached board (refreshed once when missing)."""
+    board = MondayBoard.objects.filter(
+        connection=route.monday_connection, board_id=route.board_id
+    ).first()
+    if board is None:
+        from integrations.monday.boards import refresh_boards
+
+        refresh_boards(route.monday_connection)
+        board = MondayBoard.objects.filter(
+            connection=route.monday_connection, board_id=route.board_id
+        ).first()
+    if board is None:
+        raise RemoteRejected(
+            f"Monday board {route.board_id} of route {route} cannot be found.",
+            hint="Refresh the boards of the Monday connection and check the route's board.",
+        )
+    return {column["id"]: column for column in board.columns}
+
+
+def sync_record(
+    route: Route,
+    *,
+    division: int,
+    exact_key: str,
+    deleted: bool = False,
+    via: str = SyncedRecord.Via.WEBHOOK,
+    correlation_id: str = "",
+) -> SyncedRecord | None:
+    """Fetch one Exact record with its lines and upsert its Monday item. Idempotent.
+
+    Raises the IntegrationError of a write that failed (retryable or not); mapping problems
+    never raise, they flag the item.
+    """
+    if deleted:
+        return mark_deleted(
+            route, division=division, exact_key=exact_key, correlation_id=correlation_id
+        )
+    client = exact_client.for_connection(route.exact_connection)
+    doc = client.get_document(route.entity, division, UUID(exact_key))
+    if doc is None:
+        # Gone between the notification and the fetch: treat as deleted, never create.
+        return mark_deleted(
+            route, division=division, exact_key=exact_key, correlation_id=correlation_id
+        )
+    outcome = write_documents(route, [doc], via=via, correlation_id=correlation_id)
+    if outcome.errors:
+        raise outcome.errors[0]
+    return outcome.records[0]
+
+
+def _ensure_records(route: Route, docs, via: str) -> dict[str, SyncedRecord]:
+    keys = [str(d.key) for d in docs]
+    existing = {
+        r.exact_key: r for r in SyncedRecord.objects.filter(route=route, exact_key__in=keys)
+    }
+    for doc in docs:
+        key = str(doc.key)
+        if key in existing:
+            continue
+        try:
+            with transaction.atomic():
+                existing[key] = SyncedRecord.objects.create(
+                    route=route,
+                    division=doc.division,
+                    exact_key=key,
+                    first_seen_via=via,
+                    exact_number=str(doc.number or ""),
+                )
+        except IntegrityError:  # another worker created it a moment ago
+            existing[key] = SyncedRecord.objects.get(route=route, exact_key=key)
+    return existing
+
+
+def write_documents(route: Route, docs, *, via: str, correlation_id: str = "") -> WriteOutcome:
+    """Upsert the Monday items of these documents (one batch). Unchanged ones cost nothing.
+
+    Each record's row is locked while its item is written, so concurrent workers never create
+    two items; a write whose outcome was lost is found again by the Exact key column.
+    """
+    outcome = WriteOutcome()
+    if not docs:
+        return outcome
+    columns = board_columns(route)
+    contexts = {div: load_context(route, div) for div in {d.division for d in docs}}
+    built = {
+        str(d.key): item_builder.build_item(route, d, contexts[d.division], columns) for d in docs
+    }
+    docs_by_key = {str(d.key): d for d in docs}
+    records = _ensure_records(route, docs, via)
+    todo = [
+        key for key, rec in records.items() if not _is_current(rec, built[key], docs_by_key[key])
+    ]
+    outcome.unchanged = len(records) - len(todo)
+    if todo:
+        ids = [records[k].pk for k in todo]
+        # Committed before the write: if this worker dies after Monday applied the write, the
+        # next attempt sees attempts without an item id and looks the item up first.
+        SyncedRecord.objects.filter(pk__in=ids).update(write_attempts=F("write_attempts") + 1)
+        with transaction.atomic():
+            locked = {
+                r.exact_key: r
+                for r in SyncedRecord.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+            }
+            _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcome)
+            records.update(locked)
+    outcome.records = [records[str(d.key)] for d in docs]
+    return outcome
+
+
+def _is_current(rec: SyncedRecord, item, doc) -> bool:
+    if rec.exact_timestamp and doc.timestamp and doc.timestamp < rec.exact_timestamp:
+        return True  # an older row version never overwrites a newer one
+    return bool(
+        rec.monday_item_id
+        and rec.content_hash == item.content_hash
+        and rec.state in (State.SYNCED, State.FLAGGED)
+    )
+
+
+def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcome) -> None:
+    client = monday_client.for_connection(route.monday_connection)
+    key_column = route.column(ColumnRole.EXACT_KEY)
+    writes = []
+    for key, rec in locked.items():
+        if _is_current(rec, built[key], docs_by_key[key]):  # another worker just wrote it
+            continue
+        item = built[key]
+        lookup = not rec.monday_item_id and rec.write_attempts > 1 and key_column
+        writes.append(
+            monday_items.ItemWrite(
+                ref=key,
+                board_id=route.board_id,
+                group_id=item.group_id,
+                name=item.name,
+                column_values=item.column_values,
+                item_id=rec.monday_item_id or None,
+                key_column_id=key_column if lookup else "",
+                key_value=key,
+                idempotency_key=f"r{route.pk}:{key}:{item.content_hash[:16]}",
+                create_labels_if_missing=route.create_labels_if_missing,
+            )
+        )
+    results = monday_items.upsert_items(client, writes) if writes else []
+    for result in results:
+        rec, item, doc = locked[result.ref], built[result.ref], docs_by_key[result.ref]
+        if result.error is not None:
+            _record_failure(rec, result.error, correlation_id, outcome)
+            continue
+        _record_success(route, rec, item, doc, result, via, correlation_id, outcome)
+        if route.line_items == Route.LineItems.SUBITEMS and item.lines:
+            from integrations.subitems import sync_lines
+
+            sync_lines(client, rec, item)
+
+
+def _record_success(route, rec, item, doc, result, via, correlation_id, outcome) -> None:
+    before = {"state": rec.state, "snapshot": rec.snapshot, "reasons": rec.review_reasons}
+    was_flagged = rec.state == State.FLAGGED
+    rec.monday_item_id = result.item_id
+    rec.content_hash = item.content_hash
+    rec.state = State.FLAGGED if item.flagged else State.SYNCED
+    rec.review_reasons = list(item.reasons)
+    rec.snapshot = item.snapshot
+    rec.exact_number = str(doc.number or "")
+    rec.exact_timestamp = max(filter(None, [rec.exact_timestamp, doc.timestamp]), default=None)
+    rec.last_error = ""
+    rec.synced_at = timezone.now()
+    # A change made while the route was live that only polling delivered: a missed webhook.
+    if via == SyncedRecord.Via.POLL and doc.modified and doc.modified > route.created_at:
+        rec.caught_by_polling = True
+    rec.save()
+    outcome.written += 1
+    after = {"state": rec.state, "snapshot": rec.snapshot, "reasons": rec.review_reasons}
+    common = dict(obj=rec, division=rec.division, correlation_id=correlation_id, actor=via)
+    audit.record(
+        "item.created" if result.created else "item.updated", before=before, after=after, **common
+    )
+    if item.flagged:
+        outcome.flagged += 1
+        audit.record("item.flagged", message="; ".join(item.reasons), **common)
+    elif was_flagged:
+        audit.record("item.unflagged", message="All mappings resolved.", **common)
+
+
+def _record_failure(rec, error: IntegrationError, correlation_id: str, outcome) -> None:
+    rec.state = State.FAILED
+    rec.last_error = str(error)
+    rec.save(update_fields=["state", "last_error"])
+    outcome.errors.append(error)
+    audit.record(
+        "item.failed",
+        obj=rec,
+        division=rec.division,
+        message=str(error),
+        correlation_id=correlation_id,
+        actor="sync",
+    )
+
+
+def mark_deleted(
+    route: Route, *, division: int, exact_key: str, correlation_id: str = ""
+) -> SyncedRecord | None:
+    """Mark (never delete) the Monday item of a record deleted in Exact. Idempotent."""
+    rec = SyncedRecord.objects.filter(route=route, exact_key=exact_key).first()
+    if rec is None or rec.state == State.DELETED:
+        return rec
+    status_column = route.column(ColumnRole.STATUS) or route.column(ColumnRole.REVIEW_FLAG)
+    if rec.monday_item_id and status_column:
+        column = board_columns(route).get(status_column)
+        encoded = (
+            item_builder.encode_for_column(column, route.deleted_label, create_labels=True)
+            if column
+            else None
+        )
+        if encoded and encoded.value is not None:
+            client = monday_client.for_connection(route.monday_connection)
+            write = monday_items.ItemWrite(
+                ref=exact_key,
+                board_id=route.board_id,
+                group_id="",
+                name="",
+                column_values={status_column: encoded.value},
+                item_id=rec.monday_item_id,
+                idempotency_key=f"r{route.pk}:{exact_key}:deleted",
+                create_labels_if_missing=True,
+            )
+            (result,) = monday_items.upsert_items(client, [write])
+            if result.error is not None:
+                raise result.error
+    before = {"state": rec.state}
+    rec.state = State.DELETED
+    rec.synced_at = timezone.now()
+    rec.save(update_fields=["state", "synced_at"])
+    audit.record(
+        "item.marked_deleted",
+        obj=rec,
+        division=division,
+        before=before,
+        after={"state": rec.state},
+        correlation_id=correlation_id,
+        actor="sync",
+    )
+    return rec
+
+
+def resync_records(records, *, user=None, correlation_id: str = "") -> dict[str, int]:
+    """Re-fetch and re-write the given synced records (review queue, reconciliation)."""
+    counts = {"synced": 0, "flagged": 0, "failed": 0}
+    for rec in records.select_related(
+        "route", "route__exact_connection", "route__monday_connection"
+    ):
+        SyncedRecord.objects.filter(pk=rec.pk).update(content_hash="")  # force a write
+        try:
+            result = sync_record(
+                rec.route,
+                division=rec.division,
+                exact_key=rec.exact_key,
+                via=SyncedRecord.Via.MANUAL,
+                correlation_id=correlation_id,
+            )
+        except IntegrationError:
+            counts["failed"] += 1
+            continue
+        counts["flagged" if result and result.state == State.FLAGGED else "synced"] += 1
+    audit.record("records.resynced", actor=user, message=str(counts), correlation_id=correlation_id)
+    return counts
