@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
-from integrations import inbox, sync
+from integrations import inbox
 from integrations.models import PollCursor, Route, SyncedRecord, WebhookEvent
 
 BADGE_COLOURS = {
@@ -77,6 +77,8 @@ class SyncedRecordAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-sync selected records from Exact Online")
     def resync(self, request, queryset):
+        from integrations import sync  # imports both API clients: only when used
+
         counts = sync.resync_records(queryset, user=request.user, correlation_id="admin:resync")
         self.message_user(
             request,
