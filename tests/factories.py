@@ -70,3 +70,32 @@ def make_route(exact: ExactConnection, monday: MondayConnection, **kw) -> Route:
     route = Route.objects.create(**fields)
     route.divisions.set(exact.divisions.all())
     return route
+
+
+def make_gl_accounts(division, codes=("8000", "8100", "4000")):
+    from mappings.models import GLAccount
+
+    return [
+        GLAccount.objects.create(
+            division=division,
+            exact_id=f"00000000-0000-0000-0000-{i:012d}",
+            code=code,
+            description=f"Account {code}",
+        )
+        for i, code in enumerate(codes, start=1)
+    ]
+
+
+def make_synced_record(route, *, key, gl="8000", cc="", state="flagged", number="1"):
+    from integrations.models import SyncedRecord
+
+    return SyncedRecord.objects.create(
+        route=route,
+        division=route.divisions.first().code,
+        exact_key=key,
+        exact_number=number,
+        monday_item_id=f"9{number}",
+        state=state,
+        snapshot={"gl_account": gl, "cost_center": cc, "amount": "10.00", "currency": "EUR"},
+        review_reasons=[f"GL account {gl} has no mapping for the GL account column"],
+    )
