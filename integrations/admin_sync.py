@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
 from integrations import inbox
+from integrations.admin_review import ReviewQueueMixin
 from integrations.models import PollCursor, Route, SyncedRecord, WebhookEvent
 
 BADGE_COLOURS = {
@@ -33,7 +34,7 @@ def badge(state: str, label: str):
 
 
 @admin.register(SyncedRecord)
-class SyncedRecordAdmin(admin.ModelAdmin):
+class SyncedRecordAdmin(ReviewQueueMixin, admin.ModelAdmin):
     list_display = [
         "exact_number",
         "status",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from integrations.links import exact_record_url
 from integrations.models import ColumnRole, Entity
 from integrations.monday.columns import encode_for_column
 from mappings.resolve import MappingContext
@@ -86,12 +87,6 @@ def header_codes(doc, ctx: MappingContext) -> tuple[str, str, list[str]]:
     if not cc_code and lines:
         cc_code = lines[0].cost_center or ""
     return gl_code, cc_code, notes
-
-
-def exact_record_url(base_url: str, division: int) -> str:
-    # Unconfirmed: the reference documents no deep link to a document in Exact's web UI, so the
-    # link opens the division in Exact Online rather than guessing a page address.
-    return f"{base_url.rstrip('/')}/docs/MenuPortal.aspx?_Division_={division}"
 
 
 def role_values(

@@ -1,0 +1,96 @@
+"""Connection health at a glance for the admin index (read-only selectors)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Max, Min
+from django.utils import timezone
+
+from integrations.models import (
+    ConnectionStatus,
+    ExactConnection,
+    MondayConnection,
+    PollCursor,
+    RateBudget,
+    SyncedRecord,
+    WebhookEvent,
+)
+
+WAITING_STATES = [
+    WebhookEvent.State.PENDING,
+    WebhookEvent.State.PROCESSING,
+    WebhookEvent.State.WAITING,
+]
+
+
+def worker_last_seen():
+    from django_q.models import Success
+
+    return (
+        Success.objects.filter(func="integrations.tasks.heartbeat")
+        .order_by("-stopped")
+        .values_list("stopped", flat=True)
+        .first()
+    )
+
+
+def exact_health(conn: ExactConnection) -> dict:
+    now = timezone.now()
+    budgets = RateBudget.objects.filter(connection=conn)
+    limited = budgets.filter(minutely_remaining=0, minutely_reset_at__gt=now).aggregate(
+        until=Max("minutely_reset_at")
+    )["until"]
+    records = SyncedRecord.objects.filter(route__exact_connection=conn)
+    idle_days = (now - conn.refreshed_at).days if conn.refreshed_at else None
+    return {
+        "kind": "Exact Online",
+        "name": conn.name,
+        "status": conn.get_status_display()
+        if not limited
+        else f"Rate limited until {limited:%H:%M:%S}",
+        "status_key": "needs_reauth"
+        if conn.status == ConnectionStatus.NEEDS_REAUTH
+        else ("limited" if limited else conn.status),
+        "last_sync": PollCursor.objects.filter(route__exact_connection=conn).aggregate(
+            last=Max("last_success_at")
+        )["last"]
+        or records.aggregate(last=Max("synced_at"))["last"],
+        "events_waiting": WebhookEvent.objects.filter(state__in=WAITING_STATES).count(),
+        "flagged": records.filter(state=SyncedRecord.State.FLAGGED).count(),
+        "budget": budgets.aggregate(left=Min("daily_remaining"))["left"],
+        "budget_label": "Exact calls left today",
+        # The refresh token dies after 30 idle days; warn a week ahead.
+        "warning": "Refresh token idle for %d days: re-authorize soon." % idle_days
+        if idle_days is not None and idle_days >= 23
+        else "",
+    }
+
+
+def monday_health(conn: MondayConnection) -> dict:
+    return {
+        "kind": "Monday.com",
+        "name": conn.name,
+        "status": conn.get_status_display(),
+        "status_key": conn.status,
+        "last_sync": SyncedRecord.objects.filter(route__monday_connection=conn).aggregate(
+            last=Max("synced_at")
+        )["last"],
+        "events_waiting": None,
+        "flagged": SyncedRecord.objects.filter(
+            route__monday_connection=conn, state=SyncedRecord.State.FLAGGED
+        ).count(),
+        "budget": conn.complexity_remaining,
+        "budget_label": "Monday complexity left this minute",
+        "warning": conn.last_error if conn.status != ConnectionStatus.CONNECTED else "",
+    }
+
+
+def connection_health() -> dict:
+    last_seen = worker_last_seen()
+    return {
+        "connections": [exact_health(c) for c in ExactConnection.objects.all()]
+        + [monday_health(c) for c in MondayConnection.objects.all()],
+        "worker_last_seen": last_seen,
+        "worker_ok": bool(last_seen and timezone.now() - last_seen < timedelta(minutes=3)),
+    }
