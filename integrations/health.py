@@ -61,7 +61,7 @@ def exact_health(conn: ExactConnection) -> dict:
         "budget": budgets.aggregate(left=Min("daily_remaining"))["left"],
         "budget_label": "Exact calls left today",
         # The refresh token dies after 30 idle days; warn a week ahead.
-        "warning": "Refresh token idle for %d days: re-authorize soon." % idle_days
+        "warning": f"Refresh token idle for {idle_days} days: re-authorize soon."
         if idle_days is not None and idle_days >= 23
         else "",
     }
