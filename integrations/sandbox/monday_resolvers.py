@@ -349,8 +349,8 @@ class Root:
                 "A subitem cannot have subitems",
                 {"item_id": parent.id},
             )
-        # Values are checked before the subitems board exists, so a refused first subitem
-        # would still leave the board created, as the real one is created by the attempt.
+        # Unconfirmed: whether Monday.com keeps the subitems board when the first subitem is
+        # refused; here the board is created by the attempt, as its columns must exist first.
         sub_board = store.subitems_board(parent_board)
         item = store.create_item(
             sub_board,
