@@ -38,8 +38,8 @@ logger = logging.getLogger(__name__)
 # Reference: https://developer.monday.com/api-reference/docs/api-versioning
 API_VERSION = "2025-04"
 
-# Request-level errors: they concern the whole request, never one alias.
-_REQUEST_LEVEL = (MondayAuthError, RateLimited, ComplexityExceeded, MondayServerError)
+# Request-level errors: they concern the whole request even when Monday names a path.
+_REQUEST_LEVEL = (MondayAuthError, RateLimited, ComplexityExceeded)
 
 # extensions.code (current) and error_code (legacy) -> error class.
 # Reference: https://developer.monday.com/api-reference/docs/errors
@@ -110,7 +110,7 @@ def _retry_after(err_dict: dict, headers: dict, cls: type) -> float:
     header = headers.get("Retry-After")
     if header and str(header).strip().isdigit():
         return float(header)
-    match = _RESET_IN.search(str(err_dict.get("message") or ""))
+    match = _RESET_IN.search(str(err_dict.get("message") or err_dict.get("error_message") or ""))
     if match:
         return float(match.group(1))
     return _DAILY_WAIT if cls is DailyLimitExceeded else _DEFAULT_WAIT.get(cls, 60.0)
