@@ -57,3 +57,12 @@ def route(exact_connection, monday_connection):
 def mocked_http():
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         yield rsps
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.reliability.counters import COUNTS
+
+    if COUNTS:
+        terminalreporter.section("reliability")
+        for name, count in sorted(COUNTS.items()):
+            terminalreporter.write_line(f"{count} {name}")
