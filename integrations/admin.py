@@ -2,4 +2,183 @@
 
 # Exact Online connections are registered below this line (ExactConnectionAdmin).
 
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from integrations import connections
+from integrations.errors import IntegrationError
+from integrations.models import ConnectionStatus, ExactConnection, ExactDivision
+
+
+class ExactDivisionInline(admin.TabularInline):
+    model = ExactDivision
+    fields = ("code", "name", "currency", "division_move_date", "selected")
+    readonly_fields = ("code", "name", "currency", "division_move_date")
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Divisions (tick the ones to synchronise)"
+
+    def has_add_permission(self, request, obj=None):
+        return False  # divisions come from Exact at connect time
+
+
+@admin.register(ExactConnection)
+class ExactConnectionAdmin(admin.ModelAdmin):
+    """Connections are made with "Connect Exact Online" (OAuth), never typed in. Tokens are
+    not fields here: EncryptedTextField is never editable and never displayed."""
+
+    list_display = (
+        "name",
+        "region",
+        "status_badge",
+        "exact_user_name",
+        "current_division",
+        "access_token_expires_at",
+        "refreshed_at",
+    )
+    list_filter = ("status", "region")
+    fields = (
+        "name",
+        "region",
+        "base_url",
+        "status",
+        "exact_user_name",
+        "current_division",
+        "access_token_expires_at",
+        "refreshed_at",
+        "status_changed_at",
+        "last_error",
+        "connected_by",
+        "created_at",
+    )
+    readonly_fields = tuple(f for f in fields if f != "name")
+    inlines = [ExactDivisionInline]
+
+    def has_add_permission(self, request):
+        return False  # the Connect button starts the OAuth flow instead
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj: ExactConnection):
+        colour = {
+            ConnectionStatus.CONNECTED: "#2e7d32",
+            ConnectionStatus.NEEDS_REAUTH: "#c62828",
+        }.get(obj.status, "#666")
+        return format_html('<strong style="color:{}">{}</strong>', colour, obj.get_status_display())
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/test/",
+                wrap(self.test_connection_view),
+                name="integrations_exactconnection_test",
+            ),
+            path(
+                "<int:pk>/refresh-reference/",
+                wrap(self.refresh_reference_view),
+                name="integrations_exactconnection_refresh_reference",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        extra_context["connect_url"] = reverse("exact-oauth-start")
+        extra_context["regions"] = ExactConnection.Region.choices
+        extra_context["can_connect"] = request.user.has_perm("integrations.change_exactconnection")
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        conn = self.get_object(request, object_id)
+        if conn is not None:
+            extra_context.update(
+                needs_reauth=conn.status == ConnectionStatus.NEEDS_REAUTH,
+                reauth_url=f"{reverse('exact-oauth-start')}?connection={conn.pk}",
+                test_url=reverse("admin:integrations_exactconnection_test", args=[conn.pk]),
+                reference_url=reverse(
+                    "admin:integrations_exactconnection_refresh_reference", args=[conn.pk]
+                ),
+                idle_warning=connections.idle_warning(conn),
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra_context)
+
+    def _connection_for_action(self, request, pk: int) -> ExactConnection:
+        conn = get_object_or_404(ExactConnection, pk=pk)
+        if not self.has_change_permission(request, conn):
+            raise PermissionDenied
+        return conn
+
+    @staticmethod
+    def _back(pk: int):
+        return redirect(reverse("admin:integrations_exactconnection_change", args=[pk]))
+
+    def test_connection_view(self, request, pk: int):
+        return require_POST(self._test_connection)(request, pk)
+
+    def _test_connection(self, request, pk: int):
+        conn = self._connection_for_action(request, pk)
+        try:
+            result = connections.test_exact_connection(conn)
+        except IntegrationError as exc:
+            messages.error(request, f"Test failed: {exc.message} {exc.hint}".strip())
+            return self._back(pk)
+        expiry = result["token_expires_at"]
+        expiry_text = timezone.localtime(expiry).strftime("%Y-%m-%d %H:%M:%S") if expiry else "?"
+        messages.success(
+            request,
+            f"Connection works. User: {result['user']}. Current division: {result['division']} "
+            f"{result['division_name']}. Access token valid until {expiry_text}. "
+            f"Remaining rate limit: {_limits_text(result['rate_limits'])}.",
+        )
+        return self._back(pk)
+
+    def refresh_reference_view(self, request, pk: int):
+        return require_POST(self._refresh_reference)(request, pk)
+
+    def _refresh_reference(self, request, pk: int):
+        from mappings.reference import refresh_reference_data
+
+        conn = self._connection_for_action(request, pk)
+        done = []
+        for division in conn.divisions.filter(selected=True):
+            try:
+                counts = refresh_reference_data(division, actor=request.user)
+            except IntegrationError as exc:
+                messages.error(request, f"Division {division.code}: {exc.message} {exc.hint}")
+                continue
+            done.append(
+                f"{division.code}: {counts['gl_accounts']} GL accounts, "
+                f"{counts['cost_centers']} cost centers"
+            )
+        if done:
+            messages.success(request, "Reference data refreshed. " + "; ".join(done) + ".")
+        elif not conn.divisions.filter(selected=True).exists():
+            messages.warning(request, "No division is selected for synchronisation.")
+        return self._back(pk)
+
+
+def _limits_text(limits: list[dict]) -> str:
+    parts = []
+    for item in limits:
+        if item.get("minutely_remaining") is None and item.get("daily_remaining") is None:
+            parts.append(f"division {item['division']}: not measured yet")
+            continue
+        minute = item.get("minutely_remaining")
+        day = item.get("daily_remaining")
+        parts.append(
+            f"division {item['division']}: "
+            f"{'?' if minute is None else minute}/{item.get('minutely_limit')} this minute, "
+            f"{'?' if day is None else day}/{item.get('daily_limit')} today"
+        )
+    return "; ".join(parts) or "no division selected"
+
+
 from integrations import admin_sync  # noqa: E402,F401  routes, synced records, inbox

@@ -1,0 +1,301 @@
+"""Services for connections: connect Exact Online, keep its tokens alive, test it.
+
+Exact rotates the refresh token on every refresh and refuses a refresh within 570 s of the last
+one (reference §1.5-§1.6), so refreshing is single-flight across every process: a row lock on
+the connection, a re-read of the stored tokens after the lock, and the new pair saved in the same
+transaction as the refresh call.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+import audit
+from integrations.errors import IntegrationError, ReconnectRequired, RemoteUnavailable
+from integrations.exact import oauth
+from integrations.exact.client import ExactClient, base_url_for, for_connection
+from integrations.exact.oauth import RefreshTooEarly, TokenSet
+from integrations.exact.ratelimit import SharedBudget
+from integrations.models import ConnectionStatus, ExactConnection, ExactDivision, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+# Exact refuses a refresh until 570 s after the previous token was issued (TooEarlyToRefreshTokens).
+EARLIEST_REFRESH = timedelta(seconds=570)
+# A refresh token dies after 30 idle days; keep-alive refreshes after 20, the admin warns at 25.
+KEEP_ALIVE_AFTER = timedelta(days=20)
+IDLE_WARNING_AFTER = timedelta(days=25)
+
+
+def _base_url(conn: ExactConnection) -> str:
+    return conn.base_url or base_url_for(conn.region)
+
+
+def _token_age(conn: ExactConnection, now) -> timedelta | None:
+    if conn.access_token_issued_at is None:
+        return None
+    return now - conn.access_token_issued_at
+
+
+def _copy_tokens(target: ExactConnection, source: ExactConnection) -> None:
+    for name in (
+        "access_token",
+        "refresh_token",
+        "access_token_issued_at",
+        "access_token_expires_at",
+        "refreshed_at",
+        "status",
+        "last_error",
+    ):
+        setattr(target, name, getattr(source, name))
+
+
+def ensure_fresh_token(conn: ExactConnection, *, force: bool = False) -> str:
+    """A valid access token for `conn`, refreshing it when due.
+
+    A refresh happens only inside [issued + 570 s, expiry] or after expiry; `force` (after a
+    401) refreshes as soon as Exact allows it and otherwise re-reads the store. Single-flight:
+    under select_for_update the stored tokens are re-read, and if another worker already
+    refreshed its token is used with no call. The new access and refresh tokens are saved in
+    the same transaction. Raises ReconnectRequired (connection marked NEEDS_REAUTH, audited)
+    when Exact rejects the refresh token; RemoteUnavailable when the token endpoint is down and
+    the current token has expired.
+    """
+    now = timezone.now()
+    age = _token_age(conn, now)
+    if conn.status == ConnectionStatus.CONNECTED and age is not None and age < EARLIEST_REFRESH:
+        return conn.access_token
+    rejected: ReconnectRequired | None = None
+    with transaction.atomic():
+        locked = ExactConnection.objects.select_for_update().get(pk=conn.pk)
+        if locked.status == ConnectionStatus.NEEDS_REAUTH:
+            _copy_tokens(conn, locked)
+            raise ReconnectRequired(
+                f"The Exact Online connection '{locked.name}' needs re-authorization.",
+                hint=oauth.REAUTHORIZE_HINT,
+            )
+        if not locked.refresh_token:
+            raise ReconnectRequired(
+                f"The Exact Online connection '{locked.name}' is not connected.",
+                hint="Connect it from the admin first.",
+            )
+        now = timezone.now()
+        age = _token_age(locked, now)
+        if age is not None and age < EARLIEST_REFRESH:
+            # Another worker refreshed a moment ago (or Exact would refuse): use its token.
+            _copy_tokens(conn, locked)
+            return locked.access_token
+        try:
+            tokens = oauth.refresh(_base_url(locked), refresh_token=locked.refresh_token)
+        except RefreshTooEarly:
+            logger.warning("exact.token.refresh_too_early", extra={"connection_id": locked.pk})
+            _copy_tokens(conn, locked)
+            return locked.access_token
+        except ReconnectRequired as exc:
+            _mark_needs_reauth(locked, reason=exc.message)
+            _copy_tokens(conn, locked)
+            rejected = exc
+        except RemoteUnavailable:
+            expires = locked.access_token_expires_at
+            if expires and now < expires and not force:
+                logger.warning("exact.token.refresh_postponed", extra={"connection_id": locked.pk})
+                _copy_tokens(conn, locked)
+                return locked.access_token
+            raise
+        else:
+            _store_tokens(locked, tokens)
+            audit.record(
+                "exact.token_refreshed",
+                actor="system",
+                obj=locked,
+                after={"expires_at": locked.access_token_expires_at.isoformat()},
+            )
+            logger.info("exact.token.refreshed", extra={"connection_id": locked.pk})
+            _copy_tokens(conn, locked)
+            return locked.access_token
+    # Outside the atomic block: the NEEDS_REAUTH state and its audit event are committed.
+    raise rejected
+
+
+def _store_tokens(conn: ExactConnection, tokens: TokenSet) -> None:
+    conn.access_token = tokens.access_token
+    conn.refresh_token = tokens.refresh_token
+    conn.access_token_issued_at = tokens.issued_at
+    conn.access_token_expires_at = tokens.issued_at + timedelta(seconds=tokens.expires_in)
+    conn.refreshed_at = tokens.issued_at
+    conn.save(
+        update_fields=[
+            "access_token",
+            "refresh_token",
+            "access_token_issued_at",
+            "access_token_expires_at",
+            "refreshed_at",
+            "updated_at",
+        ]
+    )
+
+
+def _mark_needs_reauth(conn: ExactConnection, *, reason: str) -> None:
+    before = conn.status
+    conn.status = ConnectionStatus.NEEDS_REAUTH
+    conn.last_error = reason[:500]
+    conn.status_changed_at = timezone.now()
+    conn.save(update_fields=["status", "last_error", "status_changed_at", "updated_at"])
+    audit.record(
+        "exact.needs_reauth",
+        actor="system",
+        obj=conn,
+        before={"status": before},
+        after={"status": conn.status},
+        message=reason[:500],
+    )
+    logger.warning("exact.connection.needs_reauth", extra={"connection_id": conn.pk})
+
+
+def mark_needs_reauth(conn: ExactConnection, *, reason: str) -> None:
+    """Put the connection in "needs re-authorization" (audited). Idempotent."""
+    with transaction.atomic():
+        locked = ExactConnection.objects.select_for_update().get(pk=conn.pk)
+        if locked.status != ConnectionStatus.NEEDS_REAUTH:
+            _mark_needs_reauth(locked, reason=reason)
+        _copy_tokens(conn, locked)
+
+
+def connect_exact(
+    *, user, base_url: str, region: str, tokens: TokenSet, connection: ExactConnection | None = None
+) -> ExactConnection:
+    """Store a fresh authorization: reads current/Me and system/Divisions first, then saves
+    the tokens, the user, and the divisions (new ones unselected) in one transaction, audited.
+    Nothing is saved when a call fails. Re-authorizing an existing connection puts the
+    webhook events that waited for it back in the queue. Raises IntegrationError subclasses.
+    """
+    issued = tokens.access_token
+
+    def token_source(force: bool) -> str:
+        if force:
+            raise ReconnectRequired(
+                "Exact Online refused the new access token.", hint="Start the connection again."
+            )
+        return issued
+
+    client = ExactClient(base_url, token_source=token_source)
+    me = client.me()
+    if me.current_division is None:
+        raise IntegrationError("Exact Online did not name a current division for this user.")
+    divisions = client.list_divisions(me.current_division)
+    user_id = str(me.user_id or "")
+    other = ExactConnection.objects.filter(base_url=base_url, exact_user_id=user_id)
+    if connection is not None:
+        other = other.exclude(pk=connection.pk)
+    if user_id and other.exists():
+        # A second authorization by the same Exact user obsoletes the first chain (§1.6).
+        raise IntegrationError(
+            f"This Exact Online user is already connected as '{other.first().name}'.",
+            hint="Re-authorize that connection instead of adding another one.",
+        )
+    with transaction.atomic():
+        conn = connection or ExactConnection(
+            name=me.division_customer_name or me.full_name or me.user_name or "Exact Online"
+        )
+        if connection is not None:
+            conn = ExactConnection.objects.select_for_update().get(pk=connection.pk)
+        before = {"status": conn.status} if conn.pk else None
+        conn.base_url, conn.region = base_url, region
+        conn.exact_user_id, conn.exact_user_name = user_id, me.full_name or me.user_name
+        conn.current_division = me.current_division
+        conn.status, conn.last_error = ConnectionStatus.CONNECTED, ""
+        conn.status_changed_at, conn.connected_by = timezone.now(), user
+        conn.access_token, conn.refresh_token = tokens.access_token, tokens.refresh_token
+        conn.access_token_issued_at = tokens.issued_at
+        conn.access_token_expires_at = tokens.issued_at + timedelta(seconds=tokens.expires_in)
+        conn.refreshed_at = tokens.issued_at
+        conn.save()
+        for info in divisions:
+            ExactDivision.objects.update_or_create(
+                connection=conn,
+                code=info.code,
+                defaults={
+                    "name": info.description[:200],
+                    "currency": info.currency[:3],
+                    "division_move_date": info.division_move_date,
+                },
+            )
+        codes = list(conn.divisions.values_list("code", flat=True))
+        released = WebhookEvent.objects.filter(
+            state=WebhookEvent.State.WAITING, division__in=codes
+        ).update(state=WebhookEvent.State.PENDING, next_attempt_at=None)
+        audit.record(
+            "exact.reauthorized" if before else "exact.connected",
+            actor=user,
+            obj=conn,
+            before=before,
+            after={
+                "status": conn.status,
+                "exact_user": conn.exact_user_name,
+                "current_division": conn.current_division,
+                "divisions": sorted(d.code for d in divisions),
+                "released_events": released,
+            },
+        )
+    return conn
+
+
+def test_exact_connection(conn: ExactConnection) -> dict:
+    """Call current/Me; return user, current division, token expiry and remaining budget."""
+    client = for_connection(conn)
+    me = client.me()
+    conn.refresh_from_db()
+    budget = SharedBudget(conn.pk)
+    limits = []
+    for division in conn.divisions.filter(selected=True).order_by("code"):
+        state = budget.state(division.code)
+        limits.append(asdict(state) if state else {"division": division.code})
+    return {
+        "user": me.full_name or me.user_name,
+        "user_name": me.user_name,
+        "division": me.current_division,
+        "division_name": me.division_customer_name,
+        "token_expires_at": conn.access_token_expires_at,
+        "rate_limits": limits,
+    }
+
+
+def keep_alive_exact_connections() -> int:
+    """Refresh every connected connection idle for more than 20 days (scheduled daily), so the
+    refresh token never reaches Exact's 30-day idle expiry. Returns how many were refreshed."""
+    cutoff = timezone.now() - KEEP_ALIVE_AFTER
+    refreshed = 0
+    for conn in ExactConnection.objects.filter(
+        status=ConnectionStatus.CONNECTED, refreshed_at__lt=cutoff
+    ):
+        try:
+            ensure_fresh_token(conn, force=True)
+        except IntegrationError as exc:
+            logger.warning(
+                "exact.keep_alive.failed",
+                extra={"connection_id": conn.pk, "error": type(exc).__name__},
+            )
+            continue
+        conn.refresh_from_db(fields=["refreshed_at"])
+        if conn.refreshed_at and conn.refreshed_at >= cutoff:
+            refreshed += 1
+    return refreshed
+
+
+def idle_warning(conn: ExactConnection) -> str:
+    """An admin warning when the refresh token is close to its 30-day idle expiry."""
+    if conn.status != ConnectionStatus.CONNECTED or conn.refreshed_at is None:
+        return ""
+    idle = timezone.now() - conn.refreshed_at
+    if idle < IDLE_WARNING_AFTER:
+        return ""
+    left = max(30 - idle.days, 0)
+    return (
+        f"The Exact Online tokens were last refreshed {idle.days} days ago; they expire "
+        f"after 30 idle days ({left} left). Check that the scheduled keep-alive runs."
+    )

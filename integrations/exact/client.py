@@ -1,0 +1,340 @@
+"""ExactClient: the one way ml-connector calls Exact Online's REST API (OData v2 over JSON).
+
+Transport rules (reference §1.8, §3, §4): always `Accept: application/json`; a 401 leads to one
+forced refresh and one retry; a 429 is waited out from the X-RateLimit-*-Reset headers; 5xx and
+timeouts are retried a bounded number of times with backoff and jitter; other 4xx answers are
+never retried and are counted per endpoint per hour. Every call takes a slot in the shared
+per-company budget first. Answers become frozen dataclasses (entities.py), never Responses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+
+from integrations.errors import (
+    IntegrationError,
+    NotFound,
+    RateLimited,
+    ReconnectRequired,
+    RemoteRejected,
+    RemoteUnavailable,
+    UnexpectedResponse,
+)
+from integrations.exact import readers
+from integrations.exact.ratelimit import SharedBudget
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT = (5, 60)
+REGION_HOSTS = {
+    "nl": "https://start.exactonline.nl",
+    "be": "https://start.exactonline.be",
+    "de": "https://start.exactonline.de",
+    "co.uk": "https://start.exactonline.co.uk",
+    "com": "https://start.exactonline.com",
+    "es": "https://start.exactonline.es",
+    "fr": "https://start.exactonline.fr",
+}
+_KEY_SUFFIX = re.compile(r"\(.*\)$")
+_DIVISION_SEGMENT = re.compile(r"^\d+/")
+
+TokenSource = Callable[[bool], str]  # force -> access token
+
+
+def base_url_for(region: str) -> str:
+    """The host a new connection talks to: the sandbox in sandbox mode, else the region's."""
+    if settings.INTEGRATIONS_MODE == "sandbox":
+        return f"{settings.SANDBOX_URL}/exact"
+    if region == "nl":
+        return settings.EXACT_BASE_URL
+    return REGION_HOSTS[region]
+
+
+def for_connection(conn) -> ExactClient:
+    """The one factory: a client on the connection's host, its tokens and its shared budget."""
+    from integrations import connections
+
+    return ExactClient(
+        conn.base_url or base_url_for(conn.region),
+        token_source=lambda force: connections.ensure_fresh_token(conn, force=force),
+        budget=SharedBudget(conn.pk),
+    )
+
+
+def error_from_response(response: requests.Response, endpoint: str) -> IntegrationError:
+    """Map a failed answer to the B4 hierarchy, with Exact's own message, never the body."""
+    status = response.status_code
+    reason = exact_message(response)
+    text = f"Exact Online answered HTTP {status} on {endpoint}" + (f": {reason}" if reason else ".")
+    if status == 401:
+        return ReconnectRequired(
+            text,
+            hint="Re-authorize the connection; the grant or division consent is gone.",
+            status=status,
+        )
+    if status == 403:
+        return RemoteRejected(
+            text,
+            hint="Check the app's scopes and the divisions ticked at consent.",
+            status=status,
+        )
+    if status == 404:
+        return NotFound(text, status=status)
+    if status == 429:
+        return RateLimited(text, retry_after=60.0, status=status)
+    if status >= 500:
+        return RemoteUnavailable(
+            text, hint="Exact Online may be down; it is retried later.", status=status
+        )
+    return RemoteRejected(text, status=status)
+
+
+def exact_message(response: requests.Response) -> str:
+    """`error.message.value` of Exact's error body (reference §3.8), else the Reason header."""
+    value = ""
+    try:
+        body = json.loads(response.content or b"null")
+        value = body["error"]["message"]["value"]
+    except (ValueError, KeyError, TypeError):
+        pass
+    value = str(value or response.headers.get("Reason", "") or "").strip()
+    return value[:300]
+
+
+class ExactClient(readers.EntityReaders):
+    """HTTP to one Exact host. Raises the integrations.errors hierarchy; returns plain data."""
+
+    max_retries = 3  # 5xx and timeouts
+    max_rate_waits = 3  # 429s waited out per call
+    max_wait = 120.0  # longer waits are handed back to the caller as RateLimited
+    backoff_base, backoff_cap = 1.0, 30.0
+    page_cap = 1000
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token_source: TokenSource,
+        budget: SharedBudget | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token_source = token_source
+        self.budget = budget
+        self.session = session or requests.Session()
+        self.sleep = sleep
+        self.jitter = jitter
+
+    # --- URLs ----------------------------------------------------------------------------
+
+    def url(self, path: str, division: int | None) -> str:
+        if path.startswith(("http://", "https://")):
+            # __next links are called verbatim, but only on our own host (the token goes along).
+            if urlsplit(path).netloc != urlsplit(self.base_url).netloc:
+                raise UnexpectedResponse("Exact Online sent a next-page link to another host.")
+            return path
+        prefix = f"{self.base_url}/api/v1/" + (f"{int(division)}/" if division is not None else "")
+        return prefix + path.lstrip("/")
+
+    def endpoint(self, url: str) -> str:
+        """`salesinvoice/SalesInvoices` for any URL of that endpoint (the error-budget key)."""
+        path = urlsplit(url).path
+        marker = "/api/v1/"
+        path = path[path.find(marker) + len(marker) :] if marker in path else path.lstrip("/")
+        return _KEY_SUFFIX.sub("", _DIVISION_SEGMENT.sub("", path, count=1))
+
+    # --- the request loop ----------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        division: int | None,
+        params: dict | None = None,
+        json_body: dict | None = None,
+        priority: str = "normal",
+    ) -> requests.Response:
+        url = self.url(path, division)
+        endpoint = self.endpoint(url)
+        # POST/DELETE are not idempotent: a 5xx there is surfaced, never repeated.
+        retry_server_errors = method == "GET"
+        failures = rate_waits = 0
+        refreshed = force = False
+        while True:
+            self._take_slot(division, endpoint, priority)
+            headers = {
+                "Accept": "application/json",
+                "Authorization": f"Bearer {self.token_source(force)}",
+            }
+            if json_body is not None:
+                headers["Content-Type"] = "application/json"
+                headers["Prefer"] = "return=representation"
+            force = False
+            try:
+                # Reference: https://start.exactonline.nl/docs/HlpRestAPIResources.aspx
+                response = self.session.request(
+                    method, url, params=params, json=json_body, headers=headers, timeout=TIMEOUT
+                )
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                failures += 1
+                logger.warning(
+                    "exact.request.transport_error",
+                    extra={
+                        "endpoint": endpoint,
+                        "division": division,
+                        "error": type(exc).__name__,
+                        "attempt": failures,
+                    },
+                )
+                if not retry_server_errors or failures > self.max_retries:
+                    raise RemoteUnavailable(
+                        f"Exact Online did not answer on {endpoint} ({type(exc).__name__}).",
+                        hint="It is retried later.",
+                    ) from exc
+                self._backoff(failures)
+                continue
+            status = response.status_code
+            retry_after = (
+                self.budget.record_response(division, endpoint, status, response.headers)
+                if self.budget
+                else 0.0
+            )
+            if status < 300:
+                return response
+            if status == 401 and not refreshed:
+                refreshed = force = True
+                logger.info(
+                    "exact.request.unauthorized_retry",
+                    extra={"endpoint": endpoint, "division": division},
+                )
+                continue
+            if status == 429:
+                rate_waits += 1
+                wait = retry_after or 60.0
+                logger.info(
+                    "exact.request.rate_limited",
+                    extra={"endpoint": endpoint, "division": division, "wait": wait},
+                )
+                if rate_waits > self.max_rate_waits or wait > self.max_wait:
+                    raise RateLimited(
+                        f"Exact Online's rate limit for division {division} is reached.",
+                        hint="The work continues after the reset.",
+                        retry_after=wait,
+                    )
+                self.sleep(wait)
+                continue
+            if status >= 500 and retry_server_errors and failures < self.max_retries:
+                failures += 1
+                logger.warning(
+                    "exact.request.server_error",
+                    extra={
+                        "endpoint": endpoint,
+                        "division": division,
+                        "status": status,
+                        "attempt": failures,
+                    },
+                )
+                self._backoff(failures)
+                continue
+            raise error_from_response(response, endpoint)
+
+    def _take_slot(self, division: int | None, endpoint: str, priority: str) -> None:
+        if self.budget is None:
+            return
+        for _ in range(self.max_rate_waits + 2):
+            wait = self.budget.acquire(division, endpoint, priority=priority)
+            if wait <= 0:
+                return
+            if wait > self.max_wait:
+                break
+            logger.info("exact.budget.wait", extra={"division": division, "wait": wait})
+            self.sleep(wait)
+        raise RateLimited(
+            f"Exact Online's call budget for division {division} is spent for now.",
+            retry_after=60.0,
+        )
+
+    def _backoff(self, attempt: int) -> None:
+        delay = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+        self.sleep(delay / 2 + self.jitter() * delay / 2)
+
+    # --- JSON ----------------------------------------------------------------------------
+
+    def get(
+        self,
+        path: str,
+        *,
+        division: int | None,
+        params: dict | None = None,
+        priority: str = "normal",
+    ) -> dict:
+        """GET and parse the JSON answer (amounts as Decimal). Raises the B4 hierarchy."""
+        response = self.request("GET", path, division=division, params=params, priority=priority)
+        return parse_json(response, self.endpoint(response.url or path))
+
+    def iter_pages(
+        self,
+        path: str,
+        *,
+        division: int | None,
+        params: dict | None = None,
+        max_pages: int | None = None,
+        priority: str = "normal",
+    ) -> Iterator[list[dict]]:
+        """Rows page by page, following `__next` verbatim, one page after another."""
+        limit = max_pages or self.page_cap
+        next_path: str | None = path
+        pages = 0
+        while next_path:
+            payload = self.get(next_path, division=division, params=params, priority=priority)
+            rows, next_path = collection(payload)
+            params = None  # __next already carries the query
+            pages += 1
+            yield rows
+            if next_path and pages >= limit:
+                logger.warning(
+                    "exact.paging.capped", extra={"endpoint": self.endpoint(path), "pages": pages}
+                )
+                return
+
+
+def parse_json(response: requests.Response, endpoint: str) -> dict:
+    content_type = response.headers.get("Content-Type", "")
+    if "json" not in content_type:
+        logger.error(
+            "exact.response.not_json", extra={"endpoint": endpoint, "content_type": content_type}
+        )
+        raise UnexpectedResponse(f"Exact Online answered {endpoint} in another format than JSON.")
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError as exc:
+        raise UnexpectedResponse(f"Exact Online's answer on {endpoint} is not valid JSON.") from exc
+
+
+def collection(payload: Any) -> tuple[list[dict], str | None]:
+    """(rows, next link) from `{"d": {"results": [...], "__next": ...}}` or `{"d": {...}}`."""
+    try:
+        data = payload["d"]
+    except (KeyError, TypeError) as exc:
+        raise UnexpectedResponse("Exact Online's answer has no 'd' envelope.") from exc
+    if isinstance(data, list):
+        return data, None
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        return data["results"], data.get("__next") or None
+    if isinstance(data, dict):
+        return [data], None
+    raise UnexpectedResponse("Exact Online's answer has an unexpected shape.")

@@ -1,0 +1,346 @@
+"""What ExactClient reads: current user, divisions, documents with lines, sync feeds,
+deletions, reference data and webhook subscriptions. Mixed into ExactClient (client.py),
+which provides get/iter_pages/request."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from integrations.errors import RemoteUnavailable, UnexpectedResponse
+from integrations.exact import odata
+from integrations.exact.dates import AMSTERDAM
+from integrations.exact.entities import (
+    DeletedPage,
+    EntitySpec,
+    ExactCostCenter,
+    ExactDivisionInfo,
+    ExactDocument,
+    ExactGLAccount,
+    ExactLine,
+    ExactMe,
+    SyncPage,
+    parse_cost_center,
+    parse_deleted,
+    parse_division,
+    parse_document,
+    parse_gl_account,
+    parse_line,
+    parse_me,
+    spec_for,
+)
+from integrations.exact.feeds import CombinedFeedGrouper, group_by_key, keys_in_batches, with_last
+from integrations.models import Entity
+
+logger = logging.getLogger(__name__)
+
+ME_SELECT = (
+    "UserID",
+    "UserName",
+    "FullName",
+    "Email",
+    "CurrentDivision",
+    "DivisionCustomerName",
+    "ServerUtcOffset",
+)
+DIVISION_SELECT = (
+    "Code",
+    "Description",
+    "HID",
+    "Currency",
+    "Country",
+    "Status",
+    "BlockingStatus",
+    "Current",
+    "DivisionMoveDate",
+)
+DELETED_SELECT = ("Timestamp", "ID", "EntityKey", "EntityType", "DeletedDate")
+WEBHOOK_SELECT = ("ID", "Topic", "CallbackURL", "Description", "Created", "UserID")
+# Purchase invoices have no sync feed: poll Modified with an overlap, de-duplicate by ID (§5.5).
+MODIFIED_OVERLAP = timedelta(minutes=10)
+DOCUMENTS_PER_PAGE = 1000
+
+
+def _from_modified_cursor(since: int) -> datetime:
+    return datetime.fromtimestamp(max(since, 0), tz=UTC)
+
+
+class EntityReaders:
+    # --- user and divisions --------------------------------------------------------------
+
+    def me(self) -> ExactMe:
+        """The signed-in Exact user (current/Me; not counted in the daily limit)."""
+        payload = self.get("current/Me", division=None, params={"$select": odata.select(ME_SELECT)})
+        rows, _ = _collection(payload)
+        if not rows:
+            raise UnexpectedResponse("Exact Online's current/Me answer had no user.")
+        return parse_me(rows[0])
+
+    def list_divisions(self, division: int) -> list[ExactDivisionInfo]:
+        """Divisions the user can reach (system/Divisions, not limited to one licence)."""
+        params = {"$select": odata.select(DIVISION_SELECT)}
+        return [
+            parse_division(row)
+            for page in self.iter_pages("system/Divisions", division=division, params=params)
+            for row in page
+        ]
+
+    # --- documents -------------------------------------------------------------------------
+
+    def get_document(self, entity: str, division: int, key: uuid.UUID) -> ExactDocument | None:
+        """One document with all its lines, or None when Exact has no such key.
+
+        Two calls: the header by `$filter` on the key (an empty answer costs no error budget,
+        unlike GET by key, reference §3.7) and its lines from the lines endpoint.
+        """
+        spec = spec_for(entity)
+        params = {
+            "$filter": odata.eq(spec.key_field, odata.guid(key)),
+            "$select": odata.select(spec.header_select),
+            "$top": "1",
+        }
+        rows, _ = _collection(self.get(spec.header_path, division=division, params=params))
+        if not rows:
+            return None
+        lines = self._lines_for(spec, division, [uuid.UUID(str(rows[0][spec.key_field]))])
+        key_value = uuid.UUID(str(rows[0][spec.key_field]))
+        return parse_document(spec, division, rows[0], lines.get(key_value, []))
+
+    def _lines_for(
+        self, spec: EntitySpec, division: int, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[ExactLine]]:
+        found: dict[uuid.UUID, list[ExactLine]] = {k: [] for k in keys}
+        for batch in keys_in_batches(keys):
+            params = {
+                "$filter": odata.any_guid(spec.line_parent_field, batch),
+                "$select": odata.select(spec.line_select),
+            }
+            for page in self.iter_pages(spec.lines_path, division=division, params=params):
+                for row in page:
+                    parent = uuid.UUID(str(row[spec.line_parent_field]))
+                    found.setdefault(parent, []).append(parse_line(spec, row))
+        return found
+
+    def _headers_for(
+        self, spec: EntitySpec, division: int, keys: list[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, Any]]:
+        found: dict[uuid.UUID, dict[str, Any]] = {}
+        for batch in keys_in_batches(keys):
+            params = {
+                "$filter": odata.any_guid(spec.key_field, batch),
+                "$select": odata.select(spec.header_select),
+            }
+            for page in self.iter_pages(spec.header_path, division=division, params=params):
+                for row in page:
+                    found[uuid.UUID(str(row[spec.key_field]))] = row
+        return found
+
+    # --- changes -------------------------------------------------------------------------
+
+    def iter_changes(self, entity: str, division: int, *, since: int) -> Iterator[SyncPage]:
+        """Documents changed after the cursor `since`, page by page.
+
+        Store `page.max_timestamp` as the new cursor once the page's documents are written.
+        Sales invoices and purchase orders: the combined sync feed (`Timestamp gt since`).
+        Sales orders: SalesOrderHeaders then SalesOrderLines (lines_complete=False).
+        Purchase invoices: no sync feed; `since` and `max_timestamp` are then Modified
+        epoch seconds (UTC), re-read with a 10-minute overlap.
+        """
+        spec = spec_for(entity)
+        if entity == Entity.PURCHASE_INVOICE:
+            yield from self._iter_modified(spec, division, since)
+        elif entity == Entity.SALES_ORDER:
+            yield from self._iter_sales_orders(spec, division, since)
+        else:
+            yield from self._iter_combined(spec, division, since)
+
+    def _sync_pages(self, path: str, division: int, since: int, select: tuple[str, ...]):
+        params = {
+            "$filter": odata.gt("Timestamp", odata.int64(since)),
+            "$select": odata.select(select),
+        }
+        return self.iter_pages(path, division=division, params=params)
+
+    def _iter_combined(self, spec: EntitySpec, division: int, since: int) -> Iterator[SyncPage]:
+        feed = spec.sync_feeds[0]
+        grouper = CombinedFeedGrouper(spec, feed, division, since)
+        for rows, is_last in with_last(self._sync_pages(feed.path, division, since, feed.select)):
+            documents = grouper.page(rows, is_last=is_last)
+            if rows or documents:
+                yield SyncPage(documents=documents, max_timestamp=grouper.cursor, rows=len(rows))
+
+    def _iter_sales_orders(self, spec: EntitySpec, division: int, since: int):
+        header_feed, line_feed = spec.sync_feeds
+        headers: dict[str, dict] = {}
+        stamps: dict[str, int] = {}
+        header_max, rows_read = since, 0
+        for page in self._sync_pages(header_feed.path, division, since, header_feed.select):
+            rows_read += len(page)
+            for row in page:
+                key, ts = str(row[spec.key_field]).lower(), int(row["Timestamp"])
+                header_max = max(header_max, ts)
+                if ts >= stamps.get(key, 0):
+                    headers[key], stamps[key] = row, ts
+        line_rows: list[dict] = []
+        for page in self._sync_pages(line_feed.path, division, since, line_feed.select):
+            rows_read += len(page)
+            line_rows.extend(page)
+        lines_by_key = group_by_key(line_rows, spec.line_parent_field)
+        missing = [uuid.UUID(k) for k in lines_by_key if k not in headers]
+        for key, row in self._headers_for(spec, division, missing).items():
+            headers[str(key).lower()] = row
+        documents = []
+        for key, header in headers.items():
+            rows = {str(r["ID"]).lower(): r for r in lines_by_key.get(key, [])}
+            lines = [parse_line(spec, r) for r in rows.values()]
+            ts = max([stamps.get(key, 0)] + [int(r["Timestamp"]) for r in rows.values()])
+            documents.append(
+                parse_document(
+                    spec, division, header, lines, timestamp=ts or None, lines_complete=False
+                )
+            )
+        # Headers were read first: every row not handed out has a Timestamp above header_max
+        # (rowversions are global). Changed lines above it are read again next time.
+        chunks = [
+            documents[i : i + DOCUMENTS_PER_PAGE]
+            for i in range(0, len(documents), DOCUMENTS_PER_PAGE)
+        ]
+        for chunk, is_last in with_last(chunks):
+            yield SyncPage(
+                documents=chunk,
+                max_timestamp=header_max if is_last else since,
+                rows=rows_read if is_last else 0,
+            )
+
+    def _iter_modified(self, spec: EntitySpec, division: int, since: int) -> Iterator[SyncPage]:
+        start = _from_modified_cursor(since) - MODIFIED_OVERLAP
+        params = {
+            "$filter": odata.ge("Modified", odata.datetime_(start)),
+            "$select": odata.select(spec.header_select),
+        }
+        seen: set[uuid.UUID] = set()
+        newest = since
+        pages = self.iter_pages(spec.header_path, division=division, params=params)
+        for rows, is_last in with_last(pages):
+            fresh = []
+            for row in rows:
+                key = uuid.UUID(str(row[spec.key_field]))
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append(row)
+            lines = self._lines_for(
+                spec, division, [uuid.UUID(str(r[spec.key_field])) for r in fresh]
+            )
+            documents = []
+            for row in fresh:
+                doc = parse_document(
+                    spec, division, row, lines[uuid.UUID(str(row[spec.key_field]))]
+                )
+                if doc.modified:
+                    newest = max(newest, int(doc.modified.timestamp()))
+                documents.append(doc)
+            # Rows of a Modified scan are not ordered by time: the cursor moves at the end only.
+            yield SyncPage(
+                documents=documents, max_timestamp=newest if is_last else since, rows=len(rows)
+            )
+
+    def iter_deleted(
+        self, division: int, *, since: int, entity: str | None = None
+    ) -> Iterator[DeletedPage]:
+        """sync/Deleted after `since` (Exact keeps 2 months), page by page. With `entity`, only
+        that entity's records are returned; `max_timestamp` still covers every row read."""
+        for rows in self._sync_pages("sync/Deleted", division, since, DELETED_SELECT):
+            if not rows:
+                continue
+            records = [parse_deleted(r) for r in rows]
+            newest = max([since] + [r.timestamp for r in records])
+            if entity is not None:
+                records = [r for r in records if r.entity == entity]
+            yield DeletedPage(records=records, rows=len(rows), max_timestamp=newest)
+
+    def sync_timestamp_for(self, entity: str, division: int, start: date) -> int | None:
+        """The Timestamp of the first record modified on or after `start` (start at it - 1).
+
+        Uses read/sync/Sync/SyncTimestamp (reference §5.3); None when Exact has nothing since.
+        """
+        spec = spec_for(entity)
+        if not spec.sync_feeds:
+            local_midnight = datetime(start.year, start.month, start.day, tzinfo=AMSTERDAM)
+            return int(local_midnight.timestamp() + MODIFIED_OVERLAP.total_seconds()) + 1
+        found = []
+        for feed in spec.sync_feeds:
+            params = {"modified": odata.datetime_(start), "endPoint": odata.string(feed.endpoint)}
+            rows, _ = _collection(
+                self.get("read/sync/Sync/SyncTimestamp", division=division, params=params)
+            )
+            value = rows[0].get("TimeStampAsBigInt") if rows else None
+            if value is not None:
+                found.append(int(value))
+        # The first record on/after the date: the caller filters `Timestamp gt` (value - 1).
+        return min(found) if found else None
+
+    # --- reference data ------------------------------------------------------------------
+
+    def list_gl_accounts(self, division: int, *, priority: str = "low") -> list[ExactGLAccount]:
+        params = {"$select": "ID,Code,Description,IsBlocked"}
+        return [
+            parse_gl_account(r)
+            for page in self.iter_pages(
+                "financial/GLAccounts", division=division, params=params, priority=priority
+            )
+            for r in page
+        ]
+
+    def list_cost_centers(self, division: int, *, priority: str = "low") -> list[ExactCostCenter]:
+        params = {"$select": "ID,Code,Description,EndDate"}
+        return [
+            parse_cost_center(r)
+            for page in self.iter_pages(
+                "hrm/Costcenters", division=division, params=params, priority=priority
+            )
+            for r in page
+        ]
+
+    # --- webhook subscriptions -------------------------------------------------------------
+
+    def list_webhook_subscriptions(self, division: int) -> list[dict]:
+        params = {"$select": odata.select(WEBHOOK_SELECT)}
+        return [
+            r
+            for page in self.iter_pages(
+                "webhooks/WebhookSubscriptions", division=division, params=params
+            )
+            for r in page
+        ]
+
+    def create_webhook_subscription(self, division: int, *, topic: str, callback_url: str) -> dict:
+        """Subscribe; an existing subscription ("Data already exists") is returned instead."""
+        body = {"CallbackURL": callback_url, "Topic": topic, "Description": "ml-connector"}
+        try:
+            response = self.request(
+                "POST", "webhooks/WebhookSubscriptions", division=division, json_body=body
+            )
+        except RemoteUnavailable as exc:
+            if "already exists" not in exc.message:
+                raise
+            for sub in self.list_webhook_subscriptions(division):
+                if sub.get("Topic") == topic and sub.get("CallbackURL") == callback_url:
+                    return sub
+            raise
+        from integrations.exact.client import parse_json
+
+        rows, _ = _collection(parse_json(response, "webhooks/WebhookSubscriptions"))
+        return rows[0] if rows else {}
+
+    def delete_webhook_subscription(self, division: int, subscription_id: uuid.UUID | str) -> None:
+        path = f"webhooks/WebhookSubscriptions({odata.guid(subscription_id)})"
+        self.request("DELETE", path, division=division)
+
+
+def _collection(payload: Any):
+    from integrations.exact.client import collection
+
+    return collection(payload)
