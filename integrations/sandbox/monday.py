@@ -24,6 +24,7 @@ from integrations.sandbox import monday_http as http
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.monday_complexity import Window, request_cost
 from integrations.sandbox.monday_errors import MondayApiError
+from integrations.sandbox.monday_fixtures import FINANCE_COLUMNS, FINANCE_GROUPS
 from integrations.sandbox.monday_http import Answer, Fault
 from integrations.sandbox.monday_idempotency import IdempotencyCache
 from integrations.sandbox.monday_resolvers import SCHEMA, RequestContext, Root
@@ -103,8 +104,6 @@ class MondaySandbox:
 
     def finance_board(self, name: str = "Finance — invoices") -> str:
         """A board shaped like a finance team's: Exact key, amounts, dates, labels, review."""
-        from integrations.sandbox.monday_fixtures import FINANCE_COLUMNS, FINANCE_GROUPS
-
         return self.add_board(name, columns=FINANCE_COLUMNS, groups=FINANCE_GROUPS)
 
     def subitems_board_id(self, board_id) -> str | None:

@@ -26,6 +26,8 @@ from graphql.language import DocumentNode
 
 MUTATION_COST = 30_000
 FIELD_BASE_COSTS = {"items_page_by_column_values": 100_000}
+# Fields of the Mutation type that only read: charged like a query field, not as a mutation.
+READ_FIELDS_OF_MUTATION = frozenset({"complexity"})
 SCALAR_COST = 1
 OBJECT_COST = 10
 WINDOW_SECONDS = 60
@@ -101,7 +103,9 @@ def request_cost(
         total = 0
         count = 0
         for sel in operation.selection_set.selections:
-            if isinstance(sel, FieldNode) and not sel.name.value.startswith("__"):
+            if isinstance(sel, FieldNode) and sel.name.value in READ_FIELDS_OF_MUTATION:
+                total += _field_cost(sel, root, fragments, variables)
+            elif isinstance(sel, FieldNode) and not sel.name.value.startswith("__"):
                 field_def = root.fields.get(sel.name.value)
                 named = get_named_type(field_def.type)
                 children = (

@@ -542,6 +542,17 @@ def test_create_item_asking_for_its_id_costs_30001(sandbox, board):
     assert sandbox.requests[-1]["mutations"] == 1
 
 
+def test_the_complexity_field_in_a_mutation_is_not_charged_as_a_mutation(sandbox, board):
+    document = """mutation ($b: ID!) { complexity { before query after }
+      a: create_item(board_id: $b, item_name: "A") { id }
+      b: create_item(board_id: $b, item_name: "B") { id } }"""
+    body = gql(sandbox, document, {"b": board}).json()
+    assert body["data"]["complexity"]["query"] == sandbox.requests[-1]["complexity"]
+    assert sandbox.requests[-1]["complexity"] == 2 * 30_001 + 13
+    assert sandbox.requests[-1]["mutations"] == 2
+    assert body["data"]["complexity"]["after"] == 10_000_000 - 2 * 30_001 - 13
+
+
 def test_the_complexity_field_reports_the_budget_truthfully(sandbox, board, clock):
     created_id(create(sandbox, board))
     clock.advance(10)
@@ -609,6 +620,32 @@ def test_without_rate_limits_nothing_is_refused_but_complexity_is_still_counted(
     for name in "ABC":
         created_id(create(sandbox, board, name))
     assert [r["complexity"] for r in sandbox.requests] == [30_001] * 3
+    sandbox.max_query_complexity = 30_000
+    assert codes(create(sandbox, board, "D")) == ["REQUEST_MAX_COMPLEXITY_EXCEEDED"]
+
+
+def test_concurrent_writers_get_distinct_items_and_nothing_is_lost(sandbox, board, served):
+    def writer(n):
+        with requests.Session() as session:
+            for i in range(10):
+                variables = {"board": board, "name": f"W{n}-{i}"}
+                answer = session.post(
+                    served,
+                    json={"query": CREATE, "variables": variables},
+                    headers={"Authorization": TOKEN},
+                    timeout=5,
+                )
+                assert answer.json()["data"]["create_item"]["id"]
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    items = sandbox.items(board)
+    assert len(items) == 60
+    assert len({i["id"] for i in items}) == 60
+    assert len(sandbox.requests) == 60
 
 
 # -- Idempotency-Key -------------------------------------------------------------------------
