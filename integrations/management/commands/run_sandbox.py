@@ -1,0 +1,35 @@
+"""python manage.py run_sandbox: serve the seeded Exact Online and Monday.com sandboxes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Serve the sandbox emulations (demo company seeded) at SANDBOX_URL."
+
+    def handle(self, *args, **options):
+        if settings.INTEGRATIONS_MODE != "sandbox":
+            raise CommandError("run_sandbox only runs in sandbox mode (INTEGRATIONS_MODE=sandbox).")
+        from integrations.sandbox.demo import Demo
+        from integrations.sandbox.exact import ExactSandbox
+        from integrations.sandbox.server import serve
+
+        exact = ExactSandbox(
+            client_id=settings.EXACT_CLIENT_ID,
+            client_secret=settings.EXACT_CLIENT_SECRET,
+            webhook_secret=settings.EXACT_WEBHOOK_SECRET,
+        )
+        demo = Demo(exact=exact)
+        parts = urlsplit(settings.SANDBOX_URL)
+        server, url = serve(demo, host=parts.hostname or "127.0.0.1", port=parts.port or 8001)
+        self.stdout.write(f"Sandbox at {url} (Monday token: see the page). Ctrl-C stops it.")
+        try:
+            server.serve_forever_thread.join()
+        except (KeyboardInterrupt, AttributeError):
+            pass
+        finally:
+            server.shutdown()
