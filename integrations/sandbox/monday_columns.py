@@ -40,7 +40,7 @@ LABEL_TYPES = frozenset({"status", "dropdown"})
 
 _NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2})?$")
+_TIME = re.compile(r"^\d{2}:\d{2}:\d{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -271,6 +271,7 @@ def test_column_values_sent_as_an_object_instead_of_a_string_are_refused(sandbox
         ("invoice_date", {"date": "23-11-2026"}),
         ("invoice_date", {"date": "2026-02-30"}),
         ("due_date", {"date": "2026-11-23", "time": "25:00:00"}),
+        ("due_date", {"date": "2026-11-23", "time": "14:30"}),
         ("status", "Paid"),
         ("review", {"index": 7}),
         ("gl_account", {"ids": [99]}),
@@ -474,6 +475,29 @@ def test_items_page_filters_by_query_params_rules(sandbox, board):
     rules = {"rules": [{"column_id": "status", "compare_value": ["Open"], "operator": "any_of"}]}
     body = gql(sandbox, document, {"b": [board], "q": rules}).json()
     assert body["data"]["boards"][0]["items_page"]["items"] == [{"name": "INV-2"}]
+
+
+def test_boards_page_by_limit_and_groups_page_their_own_items(sandbox, board):
+    second = sandbox.add_board("Second", columns=[], groups=[{"id": "g1", "title": "G1"}])
+    created_id(create(sandbox, board, "In review", group="group_review"))
+    created_id(create(sandbox, board, "Incoming"))
+    pages = [
+        gql(sandbox, "query ($p: Int) { boards(limit: 1, page: $p) { id } }", {"p": p}).json()
+        for p in (1, 2, 3)
+    ]
+    assert [[b["id"] for b in p["data"]["boards"]] for p in pages] == [[board], [second], []]
+    document = """query ($b: [ID!]) { boards(ids: $b) { groups(ids: ["group_review"]) {
+      title items_page(limit: 10) { items { name } } } } }"""
+    groups = gql(sandbox, document, {"b": [board]}).json()["data"]["boards"][0]["groups"]
+    assert groups == [{"title": "Needs review", "items_page": {"items": [{"name": "In review"}]}}]
+
+
+def test_items_by_ids_takes_at_most_100_ids(sandbox, board):
+    item_id = created_id(create(sandbox, board, "INV-1"))
+    assert [
+        i["id"] for i in gql(sandbox, READ, {"ids": [item_id, "1"]}).json()["data"]["items"]
+    ] == [item_id]
+    assert gql(sandbox, READ, {"ids": [str(n) for n in range(101)]}).json()["errors"]
 
 
 def test_items_page_limit_is_at_most_500(sandbox, board):
