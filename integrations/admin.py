@@ -181,4 +181,5 @@ def _limits_text(limits: list[dict]) -> str:
     return "; ".join(parts) or "no division selected"
 
 
+import integrations.admin_monday  # noqa: E402,F401  Monday.com connections and boards
 from integrations import admin_sync  # noqa: E402,F401  routes, synced records, inbox

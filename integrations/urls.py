@@ -2,11 +2,17 @@
 
 from django.urls import path
 
-from integrations import views
+from integrations import monday_views, views
 from integrations.webhook_view import ExactWebhookView
 
 urlpatterns: list = [
     path("webhooks/exact/", ExactWebhookView.as_view(), name="exact-webhook"),
     path("integrations/exact/connect/", views.exact_oauth_start, name="exact-oauth-start"),
     path("integrations/exact/callback/", views.exact_oauth_callback, name="exact-oauth-callback"),
+    path("integrations/monday/start/", monday_views.monday_oauth_start, name="monday-oauth-start"),
+    path(
+        "integrations/monday/callback/",
+        monday_views.monday_oauth_callback,
+        name="monday-oauth-callback",
+    ),
 ]
