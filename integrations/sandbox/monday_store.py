@@ -261,8 +261,13 @@ class MondayStore:
             parent.texts.pop("subitems", None)
 
     def set_state(self, item: Item, state: str) -> Item:
+        """Archive or delete an item; its subitems go with it."""
         item.state = state
         item.updated_at = self.clock.now()
+        for sub_id in item.subitem_ids:
+            sub = self.items[sub_id]
+            if sub.state != "deleted":
+                sub.state = state
         if item.parent_id:
             self._refresh_subtasks(self.items[item.parent_id])
         return item

@@ -450,6 +450,15 @@ def test_the_first_subitem_creates_the_subitems_board_and_its_column(sandbox, bo
     assert codes(bad) == ["ColumnValueException"]
 
 
+def test_deleting_an_item_deletes_its_subitems(sandbox, board):
+    parent = created_id(create(sandbox, board, "INV-1"))
+    sub = gql(sandbox, SUBITEM, {"p": parent, "n": "Line 1", "v": None}).json()
+    sub_id = sub["data"]["create_subitem"]["id"]
+    gql(sandbox, "mutation ($i: ID) { delete_item(item_id: $i) { id } }", {"i": parent})
+    assert gql(sandbox, READ, {"ids": [parent, sub_id]}).json()["data"]["items"] == []
+    assert sandbox.items(sandbox.subitems_board_id(board)) == []
+
+
 def test_items_page_pages_with_a_cursor_that_expires_after_60_minutes(sandbox, board, clock):
     for n in range(5):
         created_id(create(sandbox, board, f"INV-{n}"))
