@@ -27,7 +27,8 @@ from integrations.sandbox.monday_errors import MondayApiError
 from integrations.sandbox.monday_fixtures import FINANCE_COLUMNS, FINANCE_GROUPS
 from integrations.sandbox.monday_http import Answer, Fault
 from integrations.sandbox.monday_idempotency import IdempotencyCache
-from integrations.sandbox.monday_resolvers import SCHEMA, RequestContext, Root
+from integrations.sandbox.monday_resolvers import RequestContext, Root
+from integrations.sandbox.monday_schema import SCHEMA
 from integrations.sandbox.monday_store import MondayStore
 
 API_VERSION = re.compile(r"^\d{4}-\d{2}$")
