@@ -171,16 +171,17 @@ class MondaySandbox:
     def __call__(self, environ, start_response):
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "/") or "/"
+        base = environ.get("SCRIPT_NAME", "").rstrip("/")
         if method == "POST" and path.rstrip("/") in ("", "/v2"):
             answer = self._graphql(environ)
         elif method == "GET" and path == "/":
             with self._lock:
-                answer = Answer(200, board_view.render_board_list(self.store))
+                answer = Answer(200, board_view.render_board_list(self.store, base))
         elif method == "GET" and re.fullmatch(r"/boards/\d+/?", path):
             with self._lock:
                 board = self.store.boards.get(path.strip("/").split("/")[1])
                 answer = (
-                    Answer(200, board_view.render_board(self.store, board))
+                    Answer(200, board_view.render_board(self.store, board, base))
                     if board
                     else Answer(404, "<h1>Board not found</h1>")
                 )

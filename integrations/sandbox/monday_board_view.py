@@ -1,4 +1,7 @@
-"""Read-only HTML pages of the Monday.com sandbox, for the demo: the board list and one board."""
+"""Read-only HTML pages of the Monday.com sandbox, for the demo: the board list and one board.
+
+`base` is the mount point (WSGI SCRIPT_NAME, e.g. "/monday" in server.combined_app) for links.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +26,9 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def render_board_list(store: MondayStore) -> str:
+def render_board_list(store: MondayStore, base: str = "") -> str:
     rows = "".join(
-        f"<li><a href='/boards/{b.id}'>{escape(b.name)}</a> "
+        f"<li><a href='{escape(base)}/boards/{b.id}'>{escape(b.name)}</a> "
         f"<small>({b.id}, {len(store.live_items(b.id))} items)</small></li>"
         for b in store.boards.values()
         if b.kind == "board"
@@ -40,7 +43,7 @@ def _cells(item: Item, cols: list[dict]) -> str:
     )
 
 
-def render_board(store: MondayStore, board: Board) -> str:
+def render_board(store: MondayStore, board: Board, base: str = "") -> str:
     cols = [c for c in board.columns if c["type"] not in ("name", "subtasks")]
     sub_board = store.boards.get(board.subitems_board_id or "")
     sub_cols = [c for c in sub_board.columns if c["type"] != "name"] if sub_board else []
@@ -72,5 +75,8 @@ def render_board(store: MondayStore, board: Board) -> str:
             f"<h2 data-group-id='{escape(group['id'])}'>{escape(group['title'])}</h2>"
             f"<table>{head}{''.join(rows)}</table>"
         )
-    body = f"<p><a href='/'>All boards</a></p><h1>{escape(board.name)}</h1>" + "".join(sections)
+    body = (
+        f"<p><a href='{escape(base)}/'>All boards</a></p><h1>{escape(board.name)}</h1>"
+        + "".join(sections)
+    )
     return _page(board.name, body)

@@ -6,14 +6,13 @@ import io
 import json
 import threading
 from datetime import UTC, datetime
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
 
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.monday import MondaySandbox
+from integrations.sandbox.server import combined_app, serve
 
 TOKEN = "sandbox-token-1"
 
@@ -112,17 +111,8 @@ def read_item(sandbox, item_id) -> dict:
 
 @pytest.fixture
 def served(sandbox):
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    class Threaded(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-
-    server = make_server("127.0.0.1", 0, sandbox, server_class=Threaded, handler_class=Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v2"
+    server, base_url = serve(sandbox)
+    yield f"{base_url}/v2"
     server.shutdown()
     server.server_close()
 
@@ -804,3 +794,12 @@ def test_the_html_view_shows_boards_items_column_texts_and_subitems(sandbox, boa
     assert "INV-&lt;1&gt;" in page.text and "12.50" in page.text
     assert "Line &amp; 1" in page.text and "Numbers: 2" in page.text
     assert call(sandbox, None, method="GET", path="/boards/42", raw=b"").status_code == 404
+
+
+def test_the_html_view_links_stay_under_its_mount_point(sandbox, board):
+    app = combined_app(lambda environ, start_response: [], sandbox)
+    listing = call(app, None, method="GET", path="/monday/", raw=b"")
+    assert f"href='/monday/boards/{board}'" in listing.text
+    page = call(app, None, method="GET", path=f"/monday/boards/{board}", raw=b"")
+    assert "href='/monday/'" in page.text
+    assert gql(app, "{ me { id } }", path="/monday/v2").json()["data"]["me"]["id"]
