@@ -122,7 +122,10 @@ def served(sandbox):
 
 def test_me_answers_the_user_and_account_of_the_token(sandbox):
     sandbox.add_token("other", user_name="Anna Admin", email="anna@acme.test", account_name="Acme")
-    response = gql(sandbox, "{ me { id name email account { id name } } }", token="other")
+    response = gql(
+        sandbox, "{ me { id name email account { id name } } account { name } }", token="other"
+    )
+    assert response.json()["data"]["account"] == {"name": "Acme"}
     me = response.json()["data"]["me"]
     assert (me["name"], me["email"], me["account"]["name"]) == (
         "Anna Admin",
