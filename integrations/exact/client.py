@@ -253,8 +253,10 @@ class ExactClient(readers.EntityReaders):
             raise error_from_response(response, endpoint)
 
     def _take_slot(self, division: int | None, endpoint: str, priority: str) -> None:
+        """Wait (bounded) until the shared budget grants a slot; else raise RateLimited."""
         if self.budget is None:
             return
+        wait = 0.0
         for _ in range(self.max_rate_waits + 2):
             wait = self.budget.acquire(division, endpoint, priority=priority)
             if wait <= 0:
@@ -265,7 +267,8 @@ class ExactClient(readers.EntityReaders):
             self.sleep(wait)
         raise RateLimited(
             f"Exact Online's call budget for division {division} is spent for now.",
-            retry_after=60.0,
+            hint="The work continues after the reset.",
+            retry_after=wait,
         )
 
     def _backoff(self, attempt: int) -> None:
