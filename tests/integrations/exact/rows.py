@@ -86,8 +86,19 @@ def si_sync_rows(
     return rows
 
 
+def _plain(value):
+    """JSON-ready: Decimals become JSON numbers, as Exact sends them (Edm.Double)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def page(rows: list[dict], next_url: str | None = None) -> dict:
-    data: dict = {"results": rows}
+    data: dict = {"results": _plain(rows)}
     if next_url:
         data["__next"] = next_url
     return {"d": data}
