@@ -63,10 +63,23 @@ class MondayRejected(MondayErrorMixin, RemoteRejected):
 class MondayColumnError(MondayRejected):
     """A column id or value Monday refused; `column_id` and `label` say which and what."""
 
-    def __init__(self, message: str, *, column_id: str = "", label: str = "", **kwargs: Any):
+    def __init__(
+        self,
+        message: str,
+        *,
+        column_id: str = "",
+        label: str = "",
+        column_title: str = "",
+        **kwargs: Any,
+    ):
         super().__init__(message, **kwargs)
         self.column_id = column_id
         self.label = label
+        self.column_title = column_title  # filled in by items.py from the board, when known
+
+    def __str__(self) -> str:
+        # What the admin shows (SyncedRecord.last_error): the sentence, not Monday's jargon.
+        return self.admin_message(self.column_title)
 
     def admin_message(self, column_title: str = "") -> str:
         """One sentence for finance staff: which column refused what, and what to do."""

@@ -255,9 +255,31 @@ def upsert_items(
             first_by_key[key] = w.ref
         pending.append(_item_op(w, item_id))
     results = _run(client, pending, ceiling=ceiling, max_aliases=max_aliases)
+    _name_columns(client, results.values(), {w.ref: w.board_id for w in writes})
     for old, new in superseded.items():
         results[old] = replace(results[new], ref=old, created=False)
     return [results[ref] for ref in refs]
+
+
+def _name_columns(
+    client: MondayClient, results: Iterable[ItemResult], boards: dict[str, str]
+) -> None:
+    """Give column errors their column's title, so the admin reads "Column *Cost center* ..."."""
+    failed = [r for r in results if isinstance(r.error, MondayColumnError)]
+    board_ids = sorted({boards[r.ref] for r in failed if boards.get(r.ref)})
+    if not board_ids:
+        return
+    try:
+        data = client.execute(queries.BOARDS_BY_ID, {"ids": board_ids})
+    except IntegrationError:
+        return  # the column id stands in for the title
+    titles = {
+        (str(b["id"]), str(c["id"])): str(c.get("title") or "")
+        for b in data.get("boards") or []
+        for c in b.get("columns") or []
+    }
+    for r in failed:
+        r.error.column_title = titles.get((boards.get(r.ref, ""), r.error.column_id), "")
 
 
 def _existing_subitems(

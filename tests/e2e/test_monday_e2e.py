@@ -193,6 +193,7 @@ def test_one_rejected_alias_leaves_the_others_written_with_mondays_message(
         error.admin_message(title)
         == "Column *Cost center* rejected label 'KP-410' → map it or allow new labels"
     )
+    assert str(error) == "Column *Cost center* rejected label 'KP-410' → map it or allow new labels"
     assert sorted(i["name"] for i in sandbox.items(board_id)) == ["OK 0", "OK 1", "OK 2"]
 
 

@@ -100,6 +100,9 @@ class FakeMonday:
             return {
                 "data": {"items": [{"id": "1", "board": {"id": "100"}, "subitems": self.subitems}]}
             }
+        if "BoardsById" in body["query"]:
+            columns = [{"id": "status", "title": "Status", "type": "status", "settings_str": "{}"}]
+            return {"data": {"boards": [{"id": "100", "name": "B", "columns": columns}]}}
         raise AssertionError("unexpected query")
 
 
@@ -174,7 +177,10 @@ def test_one_rejected_alias_leaves_the_others_written_and_carries_mondays_messag
         err.admin_message("Status")
         == "Column *Status* rejected label 'KP-410' → map it or allow new labels"
     )
-    assert len(monday.requests) == 1  # a non-retryable alias error is not resent
+    # The admin reads a sentence with the column's title, fetched from the board once.
+    assert str(err) == "Column *Status* rejected label 'KP-410' → map it or allow new labels"
+    mutations = [r for r in monday.requests if r["query"].startswith("mutation")]
+    assert len(mutations) == 1  # a non-retryable alias error is not resent
 
 
 def test_only_the_alias_with_a_retryable_error_is_resent(monday):
