@@ -468,3 +468,16 @@ def test_variables_are_never_pasted_into_the_document(mocked_http):
     make_client()[0].execute(queries.CREATE_ITEM, {"board_id": "1", "item_name": name})
     sent = json.loads(mocked_http.calls[0].request.body)
     assert name not in sent["query"] and sent["variables"]["item_name"] == name
+
+
+def test_no_token_reaches_the_logs_through_waits_retries_and_errors(mocked_http, caplog):
+    caplog.set_level("DEBUG")
+    mocked_http.post(URL, json=gql_error("COMPLEXITY_BUDGET_EXHAUSTED", retry_in_seconds=1))
+    mocked_http.post(URL, status=502, body="bad gateway")
+    mocked_http.post(URL, status=401, json=gql_error("UNAUTHENTICATED"))
+    client, _ = make_client()
+    with pytest.raises(MondayAuthError):
+        client.execute(queries.ME)
+    assert caplog.records  # the waits were logged...
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert MONDAY_TOKEN not in logged  # ...without the token
