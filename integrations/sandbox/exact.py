@@ -204,6 +204,25 @@ class ExactSandbox(ApiHandlers):
         }
         return self._mutate(lambda: self.store.add_row(division, "acc", row))
 
+    # -- read helpers (copies, for tests and the demo) ---------------------------------------
+    def division_list(self) -> list[tuple[int, str]]:
+        with self.lock:
+            return [(c, d["Description"]) for c, d in self.store.divisions.items()]
+
+    def _table(self, division: int, table: str) -> list[dict]:
+        with self.lock:
+            return [dict(r) for r in self.store.tables.get((division, table), {}).values()]
+
+    def gl_accounts(self, division: int) -> list[dict]:
+        return self._table(division, "gl")
+
+    def cost_centers(self, division: int) -> list[dict]:
+        return self._table(division, "cc")
+
+    def accounts(self, division: int, *, customers: bool | None = None) -> list[dict]:
+        rows = self._table(division, "acc")
+        return rows if customers is None else [r for r in rows if r["IsSales"] == customers]
+
     def update_record(self, division: int, table: str, row_id: str, **changes) -> dict:
         """Change a GL account ("gl"), cost center ("cc") or account ("acc")."""
         return self._mutate(lambda: self.store.update_row(division, table, row_id, changes))

@@ -52,7 +52,12 @@ def serve(app, host: str = "127.0.0.1", port: int = 0):
     """Start `app` on host:port (0 = a free port); returns (server, base_url)."""
     server = _ThreadingServer((host, port), _RequestHandler)
     server.set_app(app)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
+    thread = threading.Thread(  # a short poll interval makes shutdown() quick in tests
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="sandbox-server",
+        daemon=True,
+    )
     thread.start()
     return server, f"http://{host}:{server.server_address[1]}"
 
