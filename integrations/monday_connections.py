@@ -12,7 +12,7 @@ import audit
 from integrations.errors import IntegrationError, ReconnectRequired
 from integrations.models import ConnectionStatus, MondayConnection
 from integrations.monday import oauth, queries
-from integrations.monday.client import MondayClient, for_connection
+from integrations.monday.client import MondayClient, default_api_url, for_connection
 from integrations.monday.items import ItemResult, ItemWrite, upsert_items
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ def _connect(
     conn = connection or MondayConnection(name=name)
     if name:
         conn.name = name
+    # The endpoint is fixed at connect time, so a later change of mode never redirects a token.
+    conn.api_url = conn.api_url or default_api_url()
     candidate = MondayConnection(api_token=token, api_url=conn.api_url)
     client = for_connection(candidate)
     identity = _identity(client)  # raises MondayAuthError before anything is saved

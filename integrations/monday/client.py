@@ -353,8 +353,17 @@ class MondayClient:
         self.stats.total_complexity += cost
 
 
+LIVE_API_URL = "https://api.monday.com/v2"
+
+
+def default_api_url() -> str:
+    """MONDAY_API_URL; in sandbox mode, unless it was set to something else, the local sandbox."""
+    if settings.INTEGRATIONS_MODE == "sandbox" and settings.MONDAY_API_URL == LIVE_API_URL:
+        return f"{settings.SANDBOX_URL}/monday/v2"
+    return settings.MONDAY_API_URL
+
+
 def for_connection(conn: MondayConnection, **kwargs: Any) -> MondayClient:
-    """The one factory: a client for this connection's token and API URL."""
-    return MondayClient(
-        token=conn.api_token, api_url=conn.api_url or settings.MONDAY_API_URL, **kwargs
-    )
+    """The one factory: a client for this connection's token and API URL (the one place where
+    sandbox or live is decided for Monday.com)."""
+    return MondayClient(token=conn.api_token, api_url=conn.api_url or default_api_url(), **kwargs)

@@ -42,6 +42,20 @@ NEW_TOKEN = "pasted-token-ZZZZZZZZZZZZZZZZZZZZ"
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def live_mode(settings):
+    settings.INTEGRATIONS_MODE = "live"
+    settings.MONDAY_API_URL = API
+
+
+def test_sandbox_mode_sends_new_connections_to_the_local_sandbox(settings, staff_user, mocked_http):
+    settings.INTEGRATIONS_MODE = "sandbox"
+    settings.SANDBOX_URL = "http://127.0.0.1:8001"
+    mocked_http.post("http://127.0.0.1:8001/monday/v2", json=ME)
+    conn = svc.connect_monday_token(user=staff_user, name="Demo", token=NEW_TOKEN)
+    assert conn.api_url == "http://127.0.0.1:8001/monday/v2"
+
+
 def test_a_pasted_token_is_validated_with_me_and_saved_encrypted(mocked_http, staff_user):
     mocked_http.post(API, json=ME, match=[matchers.header_matcher({"Authorization": NEW_TOKEN})])
     conn = svc.connect_monday_token(user=staff_user, name="Finance", token=f"  {NEW_TOKEN}\n")

@@ -462,6 +462,17 @@ def test_for_connection_uses_the_connections_url_or_the_setting(settings, monday
     assert MONDAY_TOKEN not in repr(client)
 
 
+@pytest.mark.django_db
+def test_sandbox_mode_without_a_url_goes_to_the_local_sandbox(settings, monday_connection):
+    monday_connection.api_url = ""
+    settings.INTEGRATIONS_MODE = "sandbox"
+    settings.MONDAY_API_URL = "https://api.monday.com/v2"
+    settings.SANDBOX_URL = "http://127.0.0.1:8001"
+    assert for_connection(monday_connection).api_url == "http://127.0.0.1:8001/monday/v2"
+    settings.INTEGRATIONS_MODE = "live"
+    assert for_connection(monday_connection).api_url == "https://api.monday.com/v2"
+
+
 def test_variables_are_never_pasted_into_the_document(mocked_http):
     mocked_http.post(URL, json={"data": {"create_item": {"id": "1"}}})
     name = 'Invoice "7" } mutation { delete_board'
