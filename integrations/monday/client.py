@@ -58,6 +58,7 @@ _CODES: dict[str, type[IntegrationError]] = {
     "ItemNameTooLongException": MondayRejected,
     "ItemsLimitationException": MondayRejected,
     "CursorException": MondayRejected,
+    # Unconfirmed: the code Monday gives a document that fails validation.
     "GRAPHQL_VALIDATION_FAILED": MondayRejected,
     "GraphQLValidationFailed": MondayRejected,
     "REQUEST_MAX_COMPLEXITY_EXCEEDED": ComplexityExceeded,

@@ -339,3 +339,22 @@ def test_route_form_refuses_a_free_text_column_id_and_saves_chosen_roles(route):
     assert good.is_valid(), good.errors
     saved = good.save()
     assert saved.columns == {"amount": "amount", "exact_key": "exact_key"}
+
+
+def test_admin_test_connection_action_reports_the_user_and_account(
+    admin_client, mocked_http, monday_connection
+):
+    mocked_http.post(API, json=ME)
+    response = admin_client.post(
+        "/admin/integrations/mondayconnection/",
+        {"action": "test_connection", "_selected_action": [monday_connection.pk]},
+        follow=True,
+    )
+    assert "Acme Monday: Connected as Anna Admin (Acme BV)." in response.content.decode()
+
+
+def test_a_cached_board_shows_its_columns_read_only(admin_client, monday_connection):
+    board = _board(monday_connection)
+    page = admin_client.get(f"/admin/integrations/mondayboard/{board.pk}/change/").content.decode()
+    assert "<code>cost_center</code> Cost center <i>(dropdown)</i>" in page
+    assert 'name="_save"' not in page
