@@ -1,0 +1,346 @@
+"""Exact Online end to end: the production client and services against the strict sandbox.
+
+The sandbox runs on its own clock; Django's clock (time-machine) moves in step with it, so the
+token rules (600 s life, no refresh before 570 s, rotation, 30 idle days) are the sandbox's.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import time_machine
+from django.db import close_old_connections, connection
+from django.test import override_settings
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from integrations.errors import ReconnectRequired, RemoteUnavailable
+from integrations.exact.client import for_connection
+from integrations.models import ConnectionStatus, Entity, ExactConnection
+from integrations.sandbox.clock import SandboxClock
+from integrations.sandbox.exact import ExactSandbox
+from integrations.sandbox.server import combined_app, serve
+
+START = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
+DIVISIONS = {101: "Acme NL", 102: "Acme BE", 103: "Acme UK"}
+SI = "salesinvoice/SalesInvoices"
+
+
+def _not_found(environ, start_response):
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"Not Found"]
+
+
+class World:
+    """The sandbox, its server, and one clock for both sides."""
+
+    def __init__(self, traveller):
+        self.clock = SandboxClock(START)
+        self.sandbox = ExactSandbox(clock=self.clock)
+        for code, name in DIVISIONS.items():
+            self.sandbox.add_division(code, name)
+        self.server, self.url = serve(combined_app(self.sandbox, _not_found))
+        self.traveller = traveller
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.clock.advance(seconds)
+            self.traveller.shift(seconds)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+
+    def client(self, conn):
+        client = for_connection(conn)
+        client.sleep = self.sleep
+        return client
+
+    def refreshes(self) -> list[dict]:
+        return [r for r in self.sandbox.token_requests if r["grant_type"] == "refresh_token"]
+
+    def calls(self, needle: str) -> list[tuple]:
+        return [c for c in self.sandbox.calls if needle in c[1]]
+
+
+@pytest.fixture
+def world():
+    with time_machine.travel(START, tick=False) as traveller:
+        w = World(traveller)
+        with override_settings(
+            SANDBOX_URL=w.url,
+            EXACT_CLIENT_ID="sandbox-client",
+            EXACT_CLIENT_SECRET="sandbox-secret",
+        ):
+            yield w
+        w.server.shutdown()
+        w.server.server_close()
+
+
+def connect(world: World, admin_client, *, pick=(101, 102), reauthorize=None) -> ExactConnection:
+    """Connect as an admin does: Connect button → sandbox consent → callback → tick divisions."""
+    query = {"connection": reauthorize.pk} if reauthorize else {"region": "nl"}
+    start = admin_client.get(reverse("exact-oauth-start"), query)
+    authorize = start["Location"]
+    assert authorize.startswith(f"{world.url}/exact/api/oauth2/auth?")
+    params = {k: v[0] for k, v in parse_qs(urlsplit(authorize).query).items()}
+    consent = requests.post(
+        f"{world.url}/exact/api/oauth2/auth",
+        data={**params, "decision": "approve", "division": [str(c) for c in DIVISIONS]},
+        allow_redirects=False,
+        timeout=10,
+    )
+    back = urlsplit(consent.headers["Location"])
+    assert back.path == "/integrations/exact/callback/"
+    done = admin_client.get(back.path, dict(parse_qs(back.query)))
+    conn = ExactConnection.objects.get()
+    assert done["Location"] == reverse("admin:integrations_exactconnection_change", args=[conn.pk])
+    assert conn.status == ConnectionStatus.CONNECTED
+    assert sorted(conn.divisions.values_list("code", flat=True)) == sorted(DIVISIONS)
+    divisions = list(conn.divisions.order_by("code"))
+    data = {
+        "name": conn.name,
+        "divisions-TOTAL_FORMS": str(len(divisions)),
+        "divisions-INITIAL_FORMS": str(len(divisions)),
+        "divisions-MIN_NUM_FORMS": "0",
+        "divisions-MAX_NUM_FORMS": "1000",
+    }
+    for i, division in enumerate(divisions):
+        data[f"divisions-{i}-id"] = str(division.pk)
+        data[f"divisions-{i}-connection"] = str(conn.pk)
+        if division.code in pick:
+            data[f"divisions-{i}-selected"] = "on"
+    saved = admin_client.post(
+        reverse("admin:integrations_exactconnection_change", args=[conn.pk]), data
+    )
+    assert saved.status_code == 302
+    assert sorted(conn.divisions.filter(selected=True).values_list("code", flat=True)) == list(pick)
+    return ExactConnection.objects.get(pk=conn.pk)
+
+
+def read_invoice_page(world: World, conn, division=101) -> list[dict]:
+    pages = world.client(conn).iter_pages(SI, division=division, params={"$select": "InvoiceID"})
+    return next(pages)
+
+
+# --- token lifecycle ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_after_11_minutes_one_refresh_happens_and_the_rotated_token_is_stored(world, admin_client):
+    world.sandbox.bulk_add_sales_invoices(101, 5)
+    conn = connect(world, admin_client)
+    world.advance(11 * 60)
+    assert len(read_invoice_page(world, conn)) == 5
+    assert [r["outcome"] for r in world.refreshes()] == ["refreshed"]
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    [chain] = [c for c in world.sandbox.auth.chains.values() if c.alive]
+    assert stored.refresh_token == chain.refresh_token
+    assert stored.access_token == chain.access_token
+    assert AuditEvent.objects.filter(action="exact.token_refreshed").count() == 1
+    # The next call within the new token's life makes no refresh.
+    world.advance(60)
+    read_invoice_page(world, ExactConnection.objects.get(pk=conn.pk))
+    assert len(world.refreshes()) == 1
+
+
+@pytest.mark.django_db
+def test_a_call_at_5_minutes_makes_no_refresh(world, admin_client):
+    conn = connect(world, admin_client)
+    world.advance(5 * 60)
+    read_invoice_page(world, conn)
+    assert world.refreshes() == []
+
+
+@pytest.mark.django_db
+def test_a_reused_refresh_token_puts_the_connection_in_needs_reauth(world, admin_client):
+    conn = connect(world, admin_client)
+    world.advance(11 * 60)
+    # Someone else spends the refresh token behind our back: ours is now an old one.
+    stolen = requests.post(
+        f"{world.url}/exact/api/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": conn.refresh_token,
+            "client_id": "sandbox-client",
+            "client_secret": "sandbox-secret",
+        },
+        timeout=10,
+    )
+    assert stolen.status_code == 200
+    world.advance(11 * 60)
+    with pytest.raises(ReconnectRequired):
+        read_invoice_page(world, conn)
+    assert world.refreshes()[-1]["outcome"] == "old_refresh_token"
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    assert stored.status == ConnectionStatus.NEEDS_REAUTH
+    assert AuditEvent.objects.filter(action="exact.needs_reauth", object_id=str(conn.pk)).exists()
+    page = admin_client.get(
+        reverse("admin:integrations_exactconnection_change", args=[conn.pk])
+    ).content.decode()
+    assert "needs re-authorization" in page and "Re-authorize" in page
+    assert "Old refresh token used." in page and "Traceback" not in page
+
+
+@pytest.mark.django_db
+def test_an_expired_refresh_token_puts_the_connection_in_needs_reauth(
+    world, admin_client, staff_user
+):
+    conn = connect(world, admin_client)
+    world.advance(31 * 24 * 3600)
+    with pytest.raises(ReconnectRequired):
+        read_invoice_page(world, conn)
+    assert world.refreshes()[-1]["outcome"] == "refresh_token_expired"
+    assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.NEEDS_REAUTH
+    # Re-authorizing (after logging in again: the session is a month old) brings it back.
+    admin_client.force_login(staff_user)
+    connect(world, admin_client, reauthorize=conn)
+    read_invoice_page(world, ExactConnection.objects.get(pk=conn.pk))
+    assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.CONNECTED
+
+
+# --- paging, sync, limits ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_paging_over_2500_invoices_returns_each_once(world, admin_client):
+    created = world.sandbox.bulk_add_sales_invoices(101, 2500)
+    conn = connect(world, admin_client)
+    client = world.client(conn)
+    seen = [
+        row["InvoiceID"]
+        for page in client.iter_pages(SI, division=101, params={"$select": "InvoiceID"})
+        for row in page
+    ]
+    assert len(seen) == 2500 and len(set(seen)) == 2500
+    assert {s.lower() for s in seen} == {c.lower() for c in created}
+    assert len(world.calls(f"/101/{SI}")) == math.ceil(2500 / 60)
+
+
+@pytest.mark.django_db
+def test_the_sync_feed_groups_lines_in_one_call_per_1000_rows(world, admin_client):
+    world.sandbox.bulk_add_sales_invoices(101, 2500, lines_per_invoice=3)
+    conn = connect(world, admin_client)
+    documents, rows = {}, 0
+    for page in world.client(conn).iter_changes(Entity.SALES_INVOICE, 101, since=1):
+        rows += page.rows
+        for doc in page.documents:
+            assert doc.key not in documents
+            documents[doc.key] = doc
+    assert len(documents) == 2500
+    assert all(len(doc.lines) == 3 for doc in documents.values())
+    assert len(world.calls("/101/sync/SalesInvoice/SalesInvoices")) == math.ceil(rows / 1000)
+    assert rows >= 2500 * 3
+
+
+@pytest.mark.django_db
+def test_a_429_is_waited_out(world, admin_client):
+    world.sandbox.bulk_add_sales_invoices(101, 3)
+    conn = connect(world, admin_client)
+    world.sandbox.fail_next(SI, 429)
+    assert len(read_invoice_page(world, conn)) == 3
+    assert len(world.sleeps) == 1 and 1 <= world.sleeps[0] <= 61
+    assert [c[2] for c in world.calls(SI)] == [429, 200]
+
+
+@pytest.mark.django_db
+def test_a_500_is_retried_then_surfaced_clearly(world, admin_client):
+    world.sandbox.bulk_add_sales_invoices(101, 3)
+    conn = connect(world, admin_client)
+    world.sandbox.fail_next(SI, 500)
+    assert len(read_invoice_page(world, conn)) == 3  # one retry was enough
+    world.sandbox.fail_next(SI, 500, count=10)
+    with pytest.raises(RemoteUnavailable) as caught:
+        read_invoice_page(world, conn)
+    assert caught.value.message == (
+        f"Exact Online answered HTTP 500 on {SI}: An error has occurred."
+    )
+    assert [c[2] for c in world.calls(SI)] == [500, 200, 500, 500, 500, 500]
+
+
+@pytest.mark.django_db
+def test_document_with_lines_and_reference_data_from_the_sandbox(world, admin_client):
+    world.sandbox.bulk_add_sales_invoices(101, 3)
+    world.sandbox.add_gl_account(101, "4000", "Kosten")
+    world.sandbox.add_cost_center(101, "300", "Verkoop")
+    conn = connect(world, admin_client)
+    client = world.client(conn)
+    [first, *_] = next(client.iter_pages(SI, division=101, params={"$select": "InvoiceID"}))
+    doc = client.get_document(Entity.SALES_INVOICE, 101, first["InvoiceID"])
+    assert doc is not None and doc.lines and doc.currency
+    from mappings.models import GLAccount
+    from mappings.reference import refresh_reference_data
+
+    counts = refresh_reference_data(conn.divisions.get(code=101), client=client)
+    assert counts["gl_accounts"] == len(world.sandbox.gl_accounts(101))
+    assert GLAccount.objects.filter(division__code=101).count() == counts["gl_accounts"] == 2
+    assert counts["cost_centers"] == len(world.sandbox.cost_centers(101)) == 2
+    assert {line.cost_center for line in doc.lines} <= {"BULK", "300"}
+
+
+# --- PostgreSQL: concurrency -------------------------------------------------------------------
+
+
+def _in_threads(n: int, work) -> list:
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        close_old_connections()
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as exc:  # reported and asserted below
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_workers_with_an_expired_token_refresh_exactly_once(world, admin_client):
+    world.sandbox.bulk_add_sales_invoices(101, 4)
+    conn = connect(world, admin_client)
+    world.advance(11 * 60)
+
+    def work(i):
+        mine = ExactConnection.objects.get(pk=conn.pk)  # each worker its own copy
+        return len(read_invoice_page(world, mine))
+
+    results = _in_threads(8, work)
+    assert results == [4] * 8
+    assert [r["outcome"] for r in world.refreshes()] == ["refreshed"]
+    assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.CONNECTED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sharing_a_company_budget_never_exceed_the_minutely_limit(world, admin_client):
+    world.sandbox.bulk_add_sales_invoices(101, 2)
+    conn = connect(world, admin_client)
+
+    def work(i):
+        mine = ExactConnection.objects.get(pk=conn.pk)
+        client = world.client(mine)
+        for _ in range(50):
+            client.get(SI, division=101, params={"$select": "InvoiceID"})
+        return "ok"
+
+    assert _in_threads(2, work) == ["ok", "ok"]
+    statuses = [c[2] for c in world.calls(f"/101/{SI}")]
+    assert len(statuses) == 100 and 429 not in statuses
+    assert world.sleeps  # they slowed down instead of hitting the limit
