@@ -114,7 +114,10 @@ def _run(
             for p in (by_op[id(op)] for op in batch):
                 result = outcome[p.op.ref]
                 results[p.op.ref] = result
-                if result.error is not None and result.error.retryable:
+                # Only an alias Monday failed alone is resent: request-level failures were
+                # already retried by the client and would only fail again.
+                error = result.error
+                if error is not None and error.retryable and getattr(error, "alias", ""):
                     retry.append(p)
         if not retry or round_no == MAX_ROUNDS - 1:
             break

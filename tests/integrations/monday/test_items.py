@@ -324,3 +324,17 @@ def test_subitems_are_matched_by_line_key_updated_added_and_removed_ones_never_c
     (mutation,) = [r for r in monday.requests if r["query"].lstrip().startswith("mutation")]
     assert mutation["query"].count("create_subitem(") == 1
     assert mutation["variables"]["m1_board_id"] == "900"  # updates go to the subitem board
+
+
+def test_a_request_level_limit_that_outlasts_the_waits_is_not_resent_again(mocked_http):
+    mocked_http.post(
+        URL,
+        json={
+            "errors": [
+                {"message": "Daily limit exceeded", "extensions": {"code": "DAILY_LIMIT_EXCEEDED"}}
+            ]
+        },
+    )
+    results = upsert_items(client(), [write("a"), write("b")])
+    assert all(r.error is not None and r.error.code == "DAILY_LIMIT_EXCEEDED" for r in results)
+    assert len(mocked_http.calls) == 1
