@@ -223,7 +223,9 @@ class ApiHandlers:
             rows = [self._me_row()]
             all_rows, lookup = (lambda: rows), (lambda f, v: None)
         elif source == "webhooks":
-            subs = [s for s in self.subscriptions if s["Division"] == division]
+            subs = exact_query.sort_by_key(
+                [s for s in self.subscriptions if s["Division"] == division], "ID"
+            )
             all_rows, lookup = (lambda: subs), (lambda f, v: None)
         elif source == "divisions":
             rows = [

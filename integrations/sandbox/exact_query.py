@@ -8,6 +8,7 @@ last row's order values as literals, as WCF writes them (`$skiptoken=guid'…'`)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -60,6 +61,8 @@ def regular_page(
     lookup: Callable[[str, str], list[dict] | None],
 ) -> Page:
     options = check_options(query)
+    if endpoint.kind == "bulk" and options.get("$select", "").strip() in ("", "*"):
+        raise ODataError(400, SELECT_REQUIRED)
     select = parse_select(options.get("$select"), endpoint.fields, endpoint.type_name)
     flt = _filter(options, endpoint)
     if endpoint.mandatory_filter and flt is None:
@@ -71,13 +74,14 @@ def regular_page(
         )
     order = parse_orderby(options.get("$orderby"), endpoint.fields, endpoint.type_name)
     top = parse_top(options.get("$top"))
-    rows = _candidates(options.get("$filter"), flt, all_rows, lookup)
+    rows, key_sorted = _candidates(options.get("$filter"), flt, all_rows, lookup)
     if flt is not None:
         rows = [r for r in rows if flt.predicate(r)]
     count = len(rows) if options.get("$inlinecount") == "allpages" else None
     keys = [*order, (endpoint.key, False)]
-    for name, desc in reversed(keys):  # stable sorts, last key first; key always breaks ties
-        rows = sorted(rows, key=lambda r, n=name: _sortable(r.get(n)), reverse=desc)
+    if order or not key_sorted:  # all_rows() comes sorted by key already
+        for name, desc in reversed(keys):  # stable sorts, last key first; key breaks ties
+            rows = sorted(rows, key=lambda r, n=name: _sortable(r.get(n)), reverse=desc)
     if "$skiptoken" in options:
         rows = _after_token(rows, options["$skiptoken"], keys, endpoint)
     limit = endpoint.page_size if top is None else min(top, endpoint.page_size)
@@ -94,17 +98,21 @@ def regular_page(
     return Page(page, select, next_query, count)
 
 
-def _candidates(text, flt, all_rows, lookup) -> list[dict]:
-    """A fast path for `Key eq guid'…'` filters, so by-key lookups don't scan 50k rows."""
-    if flt is not None and " or " not in text and "not " not in text:
-        import re
+def _candidates(text, flt, all_rows, lookup) -> tuple[list[dict], bool]:
+    """A fast path for `Key eq guid'…'` filters, so by-key lookups don't scan 50k rows.
 
+    Returns the rows and whether they are already sorted by key (all_rows() is)."""
+    if flt is not None and " or " not in text and "not " not in text:
         m = re.search(r"\b(\w+) eq guid'([0-9a-fA-F-]{36})'", text)
         if m:
             found = lookup(m.group(1), m.group(2).lower())
             if found is not None:
-                return found
-    return all_rows()
+                return found, False
+    return all_rows(), True
+
+
+def sort_by_key(rows: list[dict], key: str) -> list[dict]:
+    return sorted(rows, key=lambda r: _sortable(r.get(key)))
 
 
 def _sortable(value):

@@ -133,7 +133,7 @@ class Endpoint:
     fields: dict[str, str]
     key: str  # the property that identifies a row (used by (guid'…') and $skiptoken)
     source: str  # what the store yields for this endpoint
-    kind: str = "regular"  # regular | sync | function | webhooks
+    kind: str = "regular"  # regular | bulk | sync | function | webhooks
     page_size: int = 60
     mandatory_filter: bool = False
 
@@ -152,6 +152,18 @@ ENDPOINTS = [
     # Reference §3.4: crm/Accounts refuses an unfiltered GET ("mandatory filtering").
     Endpoint("crm/Accounts", "Account", ACCOUNT, "ID", "acc", mandatory_filter=True),
     Endpoint("system/Divisions", "SystemDivision", DIVISION, "Code", "divisions"),
+    # Bulk (§5.4): GET only, 1,000 rows a page, $select mandatory, $filter allowed.
+    *(
+        Endpoint(f"bulk/{path}", name, fields, key, source, kind="bulk", page_size=1000)
+        for path, name, fields, key, source in (
+            ("SalesInvoice/SalesInvoices", "SalesInvoice", SI_HEADER, "InvoiceID", "si:h"),
+            ("SalesInvoice/SalesInvoiceLines", "SalesInvoiceLine", SI_LINE, "ID", "si:l"),
+            ("SalesOrder/SalesOrders", "SalesOrder", SO_HEADER, "OrderID", "so:h"),
+            ("SalesOrder/SalesOrderLines", "SalesOrderLine", SO_LINE, "ID", "so:l"),
+            ("Financial/GLAccounts", "GLAccount", GL_ACCOUNT, "ID", "gl"),
+            ("CRM/Accounts", "Account", ACCOUNT, "ID", "acc"),
+        )
+    ),
     Endpoint("hrm/Divisions", "Division", DIVISION, "Code", "divisions"),
     Endpoint(
         "webhooks/WebhookSubscriptions",

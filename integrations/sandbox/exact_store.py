@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 
 from integrations.sandbox import exact_docs
+from integrations.sandbox.exact_query import sort_by_key
 from integrations.sandbox.exact_schema import DELETED_TYPES
 
 SANDBOX_USER_ID = "5f0d3b8e-7a4c-4c1e-9a61-2f7e0c9d1a01"
@@ -198,6 +199,39 @@ class Store:
         row["Timestamp"] = self.stamp(division, "deleted", (len(log),))
         log.append(row)
 
+    def move_division(self, division: int) -> None:
+        """A move to another database: every Timestamp of the division is regenerated (§5.1),
+        lower than before, so a stale cursor silently skips rows; DivisionMoveDate is set."""
+        stamp = 1000
+        for (div, feed), (stamps, refs) in list(self.feeds.items()):
+            if div != division:
+                continue
+            live = [
+                (s, r)
+                for s, r in zip(stamps, refs, strict=True)
+                if self._resolve(div, feed, s, r) is not None
+            ]
+            new_stamps = []
+            for _, ref in live:
+                stamp += 1
+                self._target(div, feed, ref)["Timestamp"] = stamp
+                new_stamps.append(stamp)
+            self.feeds[(div, feed)] = (new_stamps, [r for _, r in live])
+        now = self.now()
+        self.division(division).update(DivisionMoveDate=now, Modified=now)
+        self.touched()
+
+    def _target(self, division: int, feed: str, ref: tuple) -> dict:
+        """The stored dict that holds the Timestamp of a feed entry."""
+        if feed == "deleted":
+            return self.deleted[division][ref[0]]
+        if feed in ("gl", "acc"):
+            return self.tables[(division, feed)][ref[0]]
+        doc = self.docs[(division, feed.split(":")[0])][ref[0]]
+        if ref[1] is None:
+            return doc["header"]
+        return next(x for x in doc["lines"] if x["ID"] == ref[1])
+
     # -- reading ------------------------------------------------------------------------------
     def rows(self, division: int, source: str) -> list[dict]:
         """Rows of a regular endpoint, sorted by key (cached until the next change)."""
@@ -205,8 +239,7 @@ class Store:
         if cached and cached[0] == self.version:
             return cached[1]
         rows = list(self._iter_rows(division, source))
-        key = exact_docs.source_key(source)
-        rows.sort(key=lambda r: str(r.get(key)))
+        rows = sort_by_key(rows, exact_docs.source_key(source))
         self._cache[(division, source)] = (self.version, rows)
         return rows
 

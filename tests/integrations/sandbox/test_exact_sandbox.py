@@ -852,3 +852,116 @@ def test_sandbox_clock_is_frozen_by_default_and_can_follow_real_time():
     time.sleep(0.02)
     assert (running.now() - START).total_seconds() >= 1.5
     assert running.now().tzinfo is not None
+
+
+def test_bulk_endpoint_needs_select_and_pages_1000_rows(sandbox, base):
+    sandbox.bulk_add_sales_invoices(3101002, 1100, lines_per_invoice=1)
+    token = connect(sandbox, base)
+    path = "3101002/bulk/SalesInvoice/SalesInvoices"
+    assert api(base, token, path).status_code == 400
+    first = api(base, token, path, {"$select": "InvoiceID", "$filter": "Status eq 20"}).json()
+    assert len(first["d"]["results"]) == 1000 and "$skiptoken=" in first["d"]["__next"]
+
+
+def test_moving_a_division_regenerates_timestamps_below_old_cursors(sandbox, base):
+    token = connect(sandbox, base)
+    select = {"$select": "Timestamp,InvoiceID"}
+    before = api(
+        base,
+        token,
+        f"{DIV}/sync/SalesInvoice/SalesInvoices",
+        {**select, "$filter": "Timestamp gt 1L"},
+    ).json()["d"]["results"]
+    cursor = max(r["Timestamp"] for r in before)
+    sandbox.move_division(DIV)
+    stale = api(
+        base,
+        token,
+        f"{DIV}/sync/SalesInvoice/SalesInvoices",
+        {**select, "$filter": f"Timestamp gt {cursor}L"},
+    ).json()["d"]["results"]
+    assert stale == []  # a cursor that ignores the move silently misses everything
+    fresh = api(
+        base,
+        token,
+        f"{DIV}/sync/SalesInvoice/SalesInvoices",
+        {**select, "$filter": "Timestamp gt 1L"},
+    ).json()["d"]["results"]
+    assert sorted(r["InvoiceID"] for r in fresh) == sorted(r["InvoiceID"] for r in before)
+    divisions = api(
+        base, token, f"{DIV}/system/Divisions", {"$select": "Code,DivisionMoveDate"}
+    ).json()["d"]["results"]
+    moved = {d["Code"]: d["DivisionMoveDate"] for d in divisions}
+    assert moved[DIV] is not None and moved[3101002] is None
+
+
+def test_concurrent_refreshes_with_one_token_let_one_win_and_kill_the_chain(sandbox, base, clock):
+    token = connect(sandbox, base)
+    clock.advance(600)
+    answers = []
+
+    def refresh():
+        answers.append(
+            token_request(base, grant_type="refresh_token", refresh_token=token["refresh_token"])
+        )
+
+    threads = [threading.Thread(target=refresh) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [401] * 7
+    winner = next(a.json() for a in answers if a.status_code == 200)
+    assert api(base, winner, "current/Me").status_code == 401  # the reuse killed the chain
+
+
+def test_calls_to_a_division_outside_the_consent_are_refused(sandbox, base):
+    params = {
+        "client_id": "sandbox-client",
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "decision": "approve",
+        "division": [str(DIV)],
+    }
+    answer = requests.post(f"{base}/api/oauth2/auth", data=params, allow_redirects=False, timeout=5)
+    code = parse_qs(urlparse(answer.headers["Location"]).query)["code"][0]
+    token = token_request(
+        base, grant_type="authorization_code", code=code, redirect_uri=REDIRECT
+    ).json()
+    assert api(base, token, f"{DIV}/system/Divisions").status_code == 200
+    assert api(base, token, "3101002/system/Divisions").status_code == 403
+
+
+def test_updates_and_deletes_send_update_and_delete_notifications(clock):
+    receiver = Receiver()
+    sandbox = ExactSandbox(clock=clock, webhook_transport=receiver)
+    sandbox.seed_company(invoices_per_division=1)
+    server, base = serve(sandbox)
+    try:
+        subscribe(base, connect(sandbox, base), topic="PurchaseOrders")
+    finally:
+        server.shutdown()
+    sandbox.webhooks_enabled = True
+    supplier = next(a["ID"] for a in sandbox.accounts(DIV) if a["IsSupplier"])
+    order = sandbox.add_purchase_order(
+        DIV,
+        account=supplier,
+        order_date=date(2026, 6, 1),
+        lines=[{"AmountFC": 3.0, "CostCenter": "AMS"}],
+    )
+    sandbox.update_purchase_order(DIV, order["PurchaseOrderID"], OrderStatus=40)
+    sandbox.delete_purchase_order(DIV, order["PurchaseOrderID"])
+    sandbox.add_sales_invoice(
+        DIV, account=customer(sandbox), invoice_date=date(2026, 6, 1), lines=[{"AmountFC": 1.0}]
+    )  # no SalesInvoices subscription
+    contents = [
+        json.loads(re.match(rb'\{"Content":(.*),"HashCode"', body).group(1))
+        for _, body in receiver.posts[1:]
+    ]
+    assert [(c["Topic"], c["Action"]) for c in contents] == [
+        ("PurchaseOrders", "Create"),
+        ("PurchaseOrders", "Update"),
+        ("PurchaseOrders", "Delete"),
+    ]
+    assert {c["Key"] for c in contents} == {order["PurchaseOrderID"]}
