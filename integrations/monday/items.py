@@ -260,6 +260,8 @@ def upsert_items(
     results = _run(client, pending, ceiling=ceiling, max_aliases=max_aliases)
     _name_columns(client, results.values(), {w.ref: w.board_id for w in writes})
     for old, new in superseded.items():
+        while new in superseded:  # three writes of one record: follow to the last
+            new = superseded[new]
         results[old] = replace(results[new], ref=old, created=False)
     return [results[ref] for ref in refs]
 

@@ -273,8 +273,10 @@ def test_a_rejected_token_is_raised_for_the_service_to_mark_the_connection(mocke
 
 
 def test_two_writes_of_one_record_create_one_item(monday):
-    results = upsert_items(client(), [write("a1", key_value="K"), write("a2", key_value="K")])
-    assert results[0].item_id == results[1].item_id
+    writes = [write("a1", key_value="K"), write("a2", key_value="K"), write("a3", key_value="K")]
+    results = upsert_items(client(), writes)
+    assert results[0].item_id == results[1].item_id == results[2].item_id
+    assert [r.created for r in results] == [False, False, True]
     assert monday.requests[0]["query"].count("create_item(") == 1
 
 
