@@ -14,10 +14,17 @@ import hmac
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from integrations.sandbox import exact_webhooks
 from integrations.sandbox.clock import SandboxClock
-from integrations.sandbox.exact_api import REASONS, ApiHandlers, base_url, error_response
+from integrations.sandbox.exact_api import (
+    REASONS,
+    ApiHandlers,
+    base_url,
+    error_response,
+    read_body,
+)
 from integrations.sandbox.exact_controls import DataControls
 from integrations.sandbox.exact_limits import ErrorBudget, RateLimiter
 from integrations.sandbox.exact_oauth import TokenAuthority
@@ -120,6 +127,17 @@ class ExactSandbox(ApiHandlers, DataControls):
         if path.startswith("/api/v1/"):
             with self.lock:
                 self.calls.append((method, path, fault["status"]))
+        elif path == "/api/oauth2/token":
+            form = dict(parse_qsl(read_body(environ).decode(), keep_blank_values=True))
+            with self.lock:
+                self.token_requests.append(
+                    {
+                        "grant_type": form.get("grant_type"),
+                        "outcome": "fault",
+                        "status": fault["status"],
+                        "at": self.clock.now(),
+                    }
+                )
         return answer
 
     # -- test controls ------------------------------------------------------------------------

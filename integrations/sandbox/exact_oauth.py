@@ -32,6 +32,7 @@ class Chain:
     refresh_token: str
     refresh_issued: datetime
     alive: bool = True
+    obsolete: bool = False  # a newer authorization by the same user exists: refresh is refused
     old_refresh: set[str] = field(default_factory=set)
 
 
@@ -157,8 +158,8 @@ class TokenAuthority:
             return _error(400, "invalid_grant", "Bad Request", "redirect_uri_mismatch")
         entry["used"] = True
         for chain in self.chains.values():  # one chain per (app, user): §1.6, reported
-            if chain.user_id == self.user_id and chain.alive:
-                chain.alive = False
+            if chain.user_id == self.user_id:
+                chain.obsolete = True  # its access token lives on until it expires
         divisions = entry["divisions"] or None
         chain = Chain(secrets.token_hex(8), self.user_id, divisions, "", now, "", now)
         self.chains[chain.id] = chain
@@ -173,7 +174,7 @@ class TokenAuthority:
             return _error(
                 401, "unauthorized_client", "Old refresh token used.", "old_refresh_token"
             )
-        if not chain.alive:
+        if not chain.alive or chain.obsolete:
             return _error(400, "invalid_grant", CHAIN_ERROR, "dead_chain")
         expires = chain.refresh_issued + REFRESH_IDLE
         if now >= expires:

@@ -965,3 +965,29 @@ def test_updates_and_deletes_send_update_and_delete_notifications(clock):
         ("PurchaseOrders", "Delete"),
     ]
     assert {c["Key"] for c in contents} == {order["PurchaseOrderID"]}
+
+
+def test_a_second_authorization_obsoletes_the_first_chains_refresh(sandbox, base, clock):
+    first = connect(sandbox, base)
+    second = connect(sandbox, base)
+    assert api(base, first, "current/Me").status_code == 200  # access lives until expiry
+    clock.advance(600)
+    refused = token_request(base, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    renewed = token_request(base, grant_type="refresh_token", refresh_token=second["refresh_token"])
+    assert renewed.status_code == 200
+
+
+def test_a_fault_on_the_token_endpoint_is_recorded_as_a_token_request(sandbox, base, clock):
+    token = connect(sandbox, base)
+    clock.advance(600)
+    sandbox.fail_next("oauth2/token", 503)
+    failed = token_request(base, grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert failed.status_code == 503
+    retried = token_request(base, grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert retried.status_code == 200
+    assert [(r["grant_type"], r["outcome"]) for r in sandbox.token_requests] == [
+        ("authorization_code", "issued"),
+        ("refresh_token", "fault"),
+        ("refresh_token", "refreshed"),
+    ]
