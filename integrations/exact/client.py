@@ -69,6 +69,8 @@ def for_connection(conn) -> ExactClient:
         conn.base_url or base_url_for(conn.region),
         token_source=lambda force: connections.ensure_fresh_token(conn, force=force),
         budget=SharedBudget(conn.pk),
+        # A 401 even after a refresh: the grant or the division consent is gone (§1.8).
+        on_token_rejected=lambda reason: connections.mark_needs_reauth(conn, reason=reason),
     )
 
 
@@ -130,8 +132,10 @@ class ExactClient(readers.EntityReaders):
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        on_token_rejected: Callable[[str], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.on_token_rejected = on_token_rejected
         self.token_source = token_source
         self.budget = budget
         self.session = session or requests.Session()
@@ -250,7 +254,10 @@ class ExactClient(readers.EntityReaders):
                 )
                 self._backoff(failures)
                 continue
-            raise error_from_response(response, endpoint)
+            error = error_from_response(response, endpoint)
+            if status == 401 and self.on_token_rejected is not None:
+                self.on_token_rejected(error.message)
+            raise error
 
     def _take_slot(self, division: int | None, endpoint: str, priority: str) -> None:
         """Wait (bounded) until the shared budget grants a slot; else raise RateLimited."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 from datetime import UTC, datetime
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -93,7 +94,11 @@ def connect(world: World, admin_client, *, pick=(101, 102), reauthorize=None) ->
     params = {k: v[0] for k, v in parse_qs(urlsplit(authorize).query).items()}
     consent = requests.post(
         f"{world.url}/exact/api/oauth2/auth",
-        data={**params, "decision": "approve", "division": [str(c) for c in DIVISIONS]},
+        data={
+            **params,
+            "decision": "approve",
+            "division": [str(c) for c, _ in world.sandbox.division_list()],
+        },
         allow_redirects=False,
         timeout=10,
     )
@@ -103,7 +108,8 @@ def connect(world: World, admin_client, *, pick=(101, 102), reauthorize=None) ->
     conn = ExactConnection.objects.get()
     assert done["Location"] == reverse("admin:integrations_exactconnection_change", args=[conn.pk])
     assert conn.status == ConnectionStatus.CONNECTED
-    assert sorted(conn.divisions.values_list("code", flat=True)) == sorted(DIVISIONS)
+    offered = sorted(code for code, _ in world.sandbox.division_list())
+    assert sorted(conn.divisions.values_list("code", flat=True)) == offered
     divisions = list(conn.divisions.order_by("code"))
     data = {
         "name": conn.name,
@@ -344,3 +350,110 @@ def test_two_workers_sharing_a_company_budget_never_exceed_the_minutely_limit(wo
     statuses = [c[2] for c in world.calls(f"/101/{SI}")]
     assert len(statuses) == 100 and 429 not in statuses
     assert world.sleeps  # they slowed down instead of hitting the limit
+
+
+# --- every entity the sync needs, as the strict sandbox serves it ------------------------------
+
+SEEDED = 3101001  # seed_company's first division: invoices, orders, purchase invoices, ...
+KIND = {
+    Entity.SALES_INVOICE: "si",
+    Entity.PURCHASE_ORDER: "po",
+    Entity.SALES_ORDER: "so",
+    Entity.PURCHASE_INVOICE: "pi",
+}
+
+
+@pytest.fixture
+def seeded(world, admin_client):
+    world.sandbox.seed_company(invoices_per_division=12)
+    conn = connect(world, admin_client, pick=(SEEDED,))
+    return world, world.client(conn)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("entity", list(KIND))
+def test_every_entity_reads_with_its_lines_from_changes_and_by_key(seeded, entity):
+    world, client = seeded
+    stored = world.sandbox.store.docs[(SEEDED, KIND[entity])]
+    documents = {
+        d.key: d for page in client.iter_changes(entity, SEEDED, since=1) for d in page.documents
+    }
+    assert {str(k) for k in documents} == set(stored)
+    key = next(iter(documents))
+    doc = client.get_document(entity, SEEDED, key)
+    expected = stored[str(key)]
+    assert len(doc.lines) == len(expected["lines"]) > 0
+    assert doc.number and doc.currency and doc.document_date
+    assert isinstance(doc.amount_fc, Decimal) and doc.amount_fc != 0
+    assert all(isinstance(line.amount_dc, Decimal) for line in doc.lines)
+    if entity != Entity.SALES_ORDER:
+        assert [ln.id for ln in documents[key].lines] == [ln.id for ln in doc.lines]
+
+
+@pytest.mark.django_db
+def test_credit_notes_from_the_sandbox_are_negative(seeded):
+    world, client = seeded
+    credits = [
+        d
+        for page in client.iter_changes(Entity.SALES_INVOICE, SEEDED, since=1)
+        for d in page.documents
+        if d.is_credit_note
+    ]
+    assert credits
+    assert all(d.amount_fc < 0 and all(ln.amount_fc <= 0 for ln in d.lines) for d in credits)
+
+
+@pytest.mark.django_db
+def test_changes_resume_from_the_cursor_and_deletions_are_read(seeded):
+    world, client = seeded
+    pages = list(client.iter_changes(Entity.SALES_INVOICE, SEEDED, since=1))
+    cursor = pages[-1].max_timestamp
+    assert list(client.iter_changes(Entity.SALES_INVOICE, SEEDED, since=cursor)) == []
+    first = next(iter(world.sandbox.store.docs[(SEEDED, "si")]))
+    world.sandbox.update_sales_invoice(SEEDED, first, Description="Changed")
+    [changed] = [
+        d
+        for p in client.iter_changes(Entity.SALES_INVOICE, SEEDED, since=cursor)
+        for d in p.documents
+    ]
+    assert str(changed.key) == first and changed.description == "Changed"
+    world.sandbox.delete_sales_invoice(SEEDED, first)
+    deleted = list(client.iter_deleted(SEEDED, since=1, entity=Entity.SALES_INVOICE))
+    assert [str(k) for p in deleted for k in p.keys] == [first]
+    assert client.get_document(Entity.SALES_INVOICE, SEEDED, changed.key) is None
+
+
+@pytest.mark.django_db
+def test_sync_timestamp_for_a_start_date_and_webhook_subscriptions(seeded):
+    world, client = seeded
+    start = world.clock.now().date().replace(day=1)
+    stamp = client.sync_timestamp_for(Entity.SALES_INVOICE, SEEDED, start)
+    assert isinstance(stamp, int) and stamp > 0
+    later = [
+        d
+        for p in client.iter_changes(Entity.SALES_INVOICE, SEEDED, since=stamp - 1)
+        for d in p.documents
+    ]
+    assert later and all(d.modified.date() >= start for d in later)
+    delivered = []
+    world.sandbox.webhook_transport = lambda url, body: delivered.append(url) or 200
+    created = client.create_webhook_subscription(
+        SEEDED, topic="SalesInvoices", callback_url="https://connector.example.test/webhooks/exact/"
+    )
+    listed = client.list_webhook_subscriptions(SEEDED)
+    assert [s["ID"] for s in listed] == [created["ID"]]
+    assert delivered == ["https://connector.example.test/webhooks/exact/"]  # validation ping
+    client.delete_webhook_subscription(SEEDED, created["ID"])
+    assert client.list_webhook_subscriptions(SEEDED) == []
+
+
+@pytest.mark.django_db
+def test_me_and_divisions_and_reference_data_of_a_seeded_company(seeded):
+    world, client = seeded
+    me = client.me()
+    assert me.current_division in {d.code for d in client.list_divisions(me.current_division)}
+    gl = client.list_gl_accounts(SEEDED)
+    assert {g.code for g in gl} >= {"8000", "8090"}
+    assert next(g for g in gl if g.code == "8090").is_blocked
+    centers = client.list_cost_centers(SEEDED)
+    assert any(c.end_date for c in centers)

@@ -287,3 +287,18 @@ def test_keep_alive_refreshes_only_connections_idle_for_20_days(frozen, mocked_h
 def test_idle_warning_appears_after_25_days(frozen):
     assert connections.idle_warning(connection_issued(24 * 24 * 3600)) == ""
     assert "4 left" in connections.idle_warning(connection_issued(26 * 24 * 3600, name="b"))
+
+
+def test_a_401_after_a_refresh_flags_the_connection_through_the_factory(frozen, mocked_http):
+    from integrations.exact.client import for_connection
+
+    conn = connection_issued(60)
+    url = f"{conn.base_url}/api/v1/101/salesinvoice/SalesInvoices"
+    mocked_http.get(url, status=401)
+    mocked_http.get(url, status=401)
+    with pytest.raises(ReconnectRequired):
+        for_connection(conn).get("salesinvoice/SalesInvoices", division=101)
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    assert stored.status == ConnectionStatus.NEEDS_REAUTH
+    assert "HTTP 401" in stored.last_error
+    assert AuditEvent.objects.filter(action="exact.needs_reauth").count() == 1
