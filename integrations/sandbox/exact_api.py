@@ -129,7 +129,9 @@ class ApiHandlers:
         else:
             head, _, sub = rest.partition("/")
             if not head.isdigit():
-                return error_response(404, "Resource not found", as_json)
+                return self._answer(
+                    method, path, None, *error_response(404, "Resource not found", as_json)
+                )
             division = int(head)
         m = _KEYED.match(sub)
         entity_path, key_text = (m.group("path"), m.group("key")) if m else (sub, None)

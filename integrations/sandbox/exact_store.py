@@ -264,8 +264,8 @@ class Store:
         if ":" not in source or source.endswith(":s"):
             return None
         kind, part = source.split(":")
-        spec = exact_docs.KINDS[kind]
-        if field != spec.key:
+        wanted = exact_docs.KINDS[kind].key if part == "h" else exact_docs.LINE_PARENT[kind]
+        if field != wanted:
             return None
         doc = self.docs.get((division, kind), {}).get(value)
         if doc is None:

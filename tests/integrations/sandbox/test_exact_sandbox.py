@@ -991,3 +991,25 @@ def test_a_fault_on_the_token_endpoint_is_recorded_as_a_token_request(sandbox, b
         ("refresh_token", "fault"),
         ("refresh_token", "refreshed"),
     ]
+
+
+def test_purchase_invoice_lines_are_found_by_their_own_id_and_by_invoice(sandbox, base):
+    token = connect(sandbox, base)
+    supplier = next(a["ID"] for a in sandbox.accounts(DIV) if a["IsSupplier"])
+    invoice = sandbox.add_purchase_invoice(
+        DIV,
+        account=supplier,
+        invoice_date=date(2026, 7, 1),
+        lines=[{"Amount": 40.0, "CostCenter": "AMS"}],
+    )
+    line_id = invoice["PurchaseInvoiceLines"][0]["ID"]
+    path = f"{DIV}/purchase/PurchaseInvoiceLines"
+    by_id = api(base, token, path, {"$filter": f"ID eq guid'{line_id}'", "$select": "ID,Amount"})
+    assert [r["ID"] for r in by_id.json()["d"]["results"]] == [line_id]
+    by_parent = api(
+        base,
+        token,
+        path,
+        {"$filter": f"InvoiceID eq guid'{invoice['ID']}'", "$select": "Amount,CostCenter"},
+    )
+    assert by_parent.json()["d"]["results"][0]["Amount"] == 40.0
