@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from integrations import inbox
 from integrations.admin_review import ReviewQueueMixin
+from integrations.forms import RouteColumnsForm
 from integrations.models import PollCursor, Route, SyncedRecord, WebhookEvent
 
 BADGE_COLOURS = {
@@ -153,6 +154,7 @@ class PollCursorAdmin(admin.ModelAdmin):
 
 @admin.register(Route)
 class RouteAdmin(admin.ModelAdmin):
+    form = RouteColumnsForm  # column roles offer the board's real, compatible columns
     list_display = [
         "name",
         "entity",
@@ -164,7 +166,7 @@ class RouteAdmin(admin.ModelAdmin):
     ]
     list_filter = ["entity", "enabled"]
     filter_horizontal = ["divisions"]
-    actions = ["sync_now"]
+    actions = ["sync_now", "register_webhooks"]
 
     def get_queryset(self, request):
         return (
@@ -196,8 +198,24 @@ class RouteAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+    @admin.action(description="Register Exact webhooks for the enabled routes")
+    def register_webhooks(self, request, queryset):
+        from integrations import subscriptions
+        from integrations.errors import IntegrationError
+
+        try:
+            counts = subscriptions.register_subscriptions(user=request.user)
+        except IntegrationError as exc:
+            self.message_user(request, f"{exc.message} {exc.hint}", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"Webhooks: {counts['created']} subscription(s) created, {counts['present']} already there.",
+            messages.SUCCESS,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
         from integrations.routes import route_saved
 
-        route_saved(obj, user=request.user, created=not change)
+        route_saved(form.instance, user=request.user, created=not change)

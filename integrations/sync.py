@@ -165,13 +165,17 @@ def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcom
             continue
         item = built[key]
         lookup = not rec.monday_item_id and rec.write_attempts > 1 and key_column
+        values = item.column_values
+        if rec.monday_item_id:  # an update sends only the columns that changed
+            written = (rec.snapshot or {}).get("columns") or {}
+            values = {k: v for k, v in values.items() if written.get(k) != v} or values
         writes.append(
             monday_items.ItemWrite(
                 ref=key,
                 board_id=route.board_id,
                 group_id=item.group_id,
                 name=item.name,
-                column_values=item.column_values,
+                column_values=values,
                 item_id=rec.monday_item_id or None,
                 key_column_id=key_column if lookup else "",
                 key_value=key,
@@ -199,7 +203,7 @@ def _record_success(route, rec, item, doc, result, via, correlation_id, outcome)
     rec.content_hash = item.content_hash
     rec.state = State.FLAGGED if item.flagged else State.SYNCED
     rec.review_reasons = list(item.reasons)
-    rec.snapshot = item.snapshot
+    rec.snapshot = {**item.snapshot, "columns": item.column_values}
     rec.exact_number = str(doc.number or "")
     rec.exact_timestamp = max(filter(None, [rec.exact_timestamp, doc.timestamp]), default=None)
     rec.last_error = ""
