@@ -59,6 +59,7 @@ def serve(app, host: str = "127.0.0.1", port: int = 0):
         daemon=True,
     )
     thread.start()
+    server.serve_forever_thread = thread  # run_sandbox joins it
     return server, f"http://{host}:{server.server_address[1]}"
 
 

@@ -1013,3 +1013,36 @@ def test_purchase_invoice_lines_are_found_by_their_own_id_and_by_invoice(sandbox
         {"$filter": f"InvoiceID eq guid'{invoice['ID']}'", "$select": "Amount,CostCenter"},
     )
     assert by_parent.json()["d"]["results"][0]["Amount"] == 40.0
+
+
+def follow(base, token, answer) -> tuple[list[dict], int]:
+    rows, calls = [], 0
+    while True:
+        calls += 1
+        d = answer.json()["d"]
+        rows += d["results"]
+        if "__next" not in d:
+            return rows, calls
+        answer = requests.get(
+            d["__next"],
+            headers={"Authorization": f"Bearer {token['access_token']}", **JSON},
+            timeout=5,
+        )
+
+
+def test_orderby_and_top_hold_across_pages(sandbox, base):
+    sandbox.bulk_add_sales_invoices(3101002, 130, lines_per_invoice=1)
+    token = connect(sandbox, base)
+    path = "3101002/salesinvoice/SalesInvoices"
+    ordered = api(base, token, path, {"$select": "InvoiceID,AmountFC", "$orderby": "AmountFC desc"})
+    rows, calls = follow(base, token, ordered)
+    amounts = [r["AmountFC"] for r in rows]
+    assert calls == 3 and len({r["InvoiceID"] for r in rows}) == 136
+    assert amounts == sorted(amounts, reverse=True)
+    five = api(base, token, path, {"$select": "InvoiceID", "$top": "5"}).json()["d"]
+    assert len(five["results"]) == 5 and "__next" not in five
+    hundred, calls = follow(
+        base, token, api(base, token, path, {"$select": "InvoiceID", "$top": "100"})
+    )
+    assert len(hundred) == 100 and calls == 2
+    assert api(base, token, path, {"$orderby": "AmountFC sideways"}).status_code == 400
