@@ -9,128 +9,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from integrations.exact.dates import parse_date, parse_datetime
+from integrations.exact.records import (  # noqa: F401  re-exported: the client boundary
+    DeletedPage,
+    DeletedRecord,
+    ExactCostCenter,
+    ExactDivisionInfo,
+    ExactDocument,
+    ExactGLAccount,
+    ExactLine,
+    ExactMe,
+    SyncPage,
+)
 from integrations.models import Entity
 
 ZERO = Decimal("0")
-
-
-# --- records at the client boundary ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExactLine:
-    id: uuid.UUID
-    line_number: int
-    description: str
-    gl_account_id: uuid.UUID | None
-    gl_account_code: str
-    cost_center: str
-    cost_unit: str
-    quantity: Decimal
-    amount_fc: Decimal
-    amount_dc: Decimal
-
-
-@dataclass(frozen=True)
-class ExactDocument:
-    entity: str
-    division: int
-    key: uuid.UUID
-    number: str
-    document_date: date | None
-    currency: str
-    amount_fc: Decimal
-    amount_dc: Decimal
-    account_name: str
-    account_code: str
-    description: str
-    status: int | None
-    status_label: str
-    doc_type: int | None
-    is_credit_note: bool
-    is_cancelled: bool
-    modified: datetime | None
-    timestamp: int | None
-    lines: tuple[ExactLine, ...]
-    # False when only the changed lines are known (sales-order sync feeds, header-only rows):
-    # the caller must not treat missing lines as removed.
-    lines_complete: bool = True
-
-
-@dataclass(frozen=True)
-class SyncPage:
-    documents: list[ExactDocument]
-    # The cursor that is safe to store once these documents are written (never past a row
-    # that has not been handed out yet).
-    max_timestamp: int
-    rows: int
-
-
-@dataclass(frozen=True)
-class DeletedRecord:
-    entity_key: uuid.UUID
-    entity_type: int
-    entity: str | None  # Entity value, or None for types we do not sync
-    is_line: bool
-    timestamp: int
-    deleted_at: datetime | None
-
-
-@dataclass(frozen=True)
-class DeletedPage:
-    records: list[DeletedRecord]
-    max_timestamp: int
-    rows: int
-
-    @property
-    def keys(self) -> tuple[uuid.UUID, ...]:
-        """Keys of deleted documents (line deletions, e.g. sales-order lines, left out)."""
-        return tuple(r.entity_key for r in self.records if not r.is_line)
-
-
-@dataclass(frozen=True)
-class ExactMe:
-    user_id: uuid.UUID | None
-    user_name: str
-    full_name: str
-    email: str
-    current_division: int | None
-    division_customer_name: str
-    server_utc_offset: int | None
-
-
-@dataclass(frozen=True)
-class ExactDivisionInfo:
-    code: int
-    description: str
-    hid: str
-    currency: str
-    country: str
-    status: int | None
-    blocking_status: int | None
-    is_current: bool
-    division_move_date: datetime | None
-
-
-@dataclass(frozen=True)
-class ExactGLAccount:
-    id: uuid.UUID
-    code: str
-    description: str
-    is_blocked: bool
-
-
-@dataclass(frozen=True)
-class ExactCostCenter:
-    id: uuid.UUID
-    code: str
-    description: str
-    end_date: date | None
 
 
 # --- entity specifications -----------------------------------------------------------------
@@ -173,6 +69,7 @@ class EntitySpec:
     deleted_line_types: tuple[int, ...] = ()
 
 
+# fmt: off
 _LINE_COMMON = ("ID", "LineNumber", "Description", "CostCenter", "CostUnit", "Quantity", "AmountDC")
 
 SALES_INVOICE = EntitySpec(
@@ -190,17 +87,8 @@ SALES_INVOICE = EntitySpec(
     status_field="Status",
     type_field="Type",
     header_select=(
-        "InvoiceID",
-        "InvoiceNumber",
-        "InvoiceDate",
-        "Currency",
-        "AmountFC",
-        "AmountDC",
-        "InvoiceToName",
-        "Description",
-        "Status",
-        "Type",
-        "Modified",
+        "InvoiceID", "InvoiceNumber", "InvoiceDate", "Currency", "AmountFC", "AmountDC",
+        "InvoiceToName", "Description", "Status", "Type", "Modified",
     ),
     line_select=("InvoiceID", *_LINE_COMMON, "AmountFC", "GLAccount"),
     line_gl_field="GLAccount",
@@ -212,24 +100,9 @@ SALES_INVOICE = EntitySpec(
             endpoint="SalesInvoices",
             kind="combined",
             select=(
-                "Timestamp",
-                "ID",
-                "InvoiceID",
-                "LineNumber",
-                "InvoiceNumber",
-                "InvoiceDate",
-                "Currency",
-                "AmountFC",
-                "AmountDC",
-                "InvoiceToName",
-                "Description",
-                "Status",
-                "Type",
-                "Modified",
-                "GLAccount",
-                "CostCenter",
-                "CostUnit",
-                "Quantity",
+                "Timestamp", "ID", "InvoiceID", "LineNumber", "InvoiceNumber", "InvoiceDate",
+                "Currency", "AmountFC", "AmountDC", "InvoiceToName", "Description", "Status",
+                "Type", "Modified", "GLAccount", "CostCenter", "CostUnit", "Quantity",
             ),
         ),
     ),
@@ -251,16 +124,8 @@ SALES_ORDER = EntitySpec(
     status_field="Status",
     type_field="",
     header_select=(
-        "OrderID",
-        "OrderNumber",
-        "OrderDate",
-        "Currency",
-        "AmountFC",
-        "AmountDC",
-        "OrderedByName",
-        "Description",
-        "Status",
-        "Modified",
+        "OrderID", "OrderNumber", "OrderDate", "Currency", "AmountFC", "AmountDC",
+        "OrderedByName", "Description", "Status", "Modified",
     ),
     line_select=("OrderID", *_LINE_COMMON, "AmountFC"),
     status_labels={12: "Open", 20: "Partial", 21: "Complete", 45: "Cancelled"},
@@ -271,18 +136,8 @@ SALES_ORDER = EntitySpec(
             endpoint="SalesOrderHeaders",
             kind="headers",
             select=(
-                "Timestamp",
-                "ID",
-                "OrderID",
-                "OrderNumber",
-                "OrderDate",
-                "Currency",
-                "AmountFC",
-                "AmountDC",
-                "OrderedByName",
-                "Description",
-                "Status",
-                "Modified",
+                "Timestamp", "ID", "OrderID", "OrderNumber", "OrderDate", "Currency", "AmountFC",
+                "AmountDC", "OrderedByName", "Description", "Status", "Modified",
             ),
         ),
         SyncFeed(
@@ -312,17 +167,8 @@ PURCHASE_ORDER = EntitySpec(
     status_field="OrderStatus",
     type_field="",
     header_select=(
-        "PurchaseOrderID",
-        "OrderNumber",
-        "OrderDate",
-        "Currency",
-        "AmountFC",
-        "AmountDC",
-        "SupplierName",
-        "SupplierCode",
-        "Description",
-        "OrderStatus",
-        "Modified",
+        "PurchaseOrderID", "OrderNumber", "OrderDate", "Currency", "AmountFC", "AmountDC",
+        "SupplierName", "SupplierCode", "Description", "OrderStatus", "Modified",
     ),
     line_select=("PurchaseOrderID", *_LINE_COMMON, "AmountFC"),
     status_labels={10: "Open", 20: "Partial", 30: "Complete", 40: "Cancelled"},
@@ -334,22 +180,9 @@ PURCHASE_ORDER = EntitySpec(
             kind="combined",
             # On this feed CostCenter/CostUnit are GUIDs; the codes come separately (§6.3).
             select=(
-                "Timestamp",
-                "ID",
-                "PurchaseOrderID",
-                "LineNumber",
-                "OrderNumber",
-                "OrderDate",
-                "Currency",
-                "AmountFC",
-                "AmountDC",
-                "SupplierName",
-                "SupplierCode",
-                "Description",
-                "OrderStatus",
-                "Modified",
-                "CostCenterCode",
-                "CostUnitCode",
+                "Timestamp", "ID", "PurchaseOrderID", "LineNumber", "OrderNumber", "OrderDate",
+                "Currency", "AmountFC", "AmountDC", "SupplierName", "SupplierCode",
+                "Description", "OrderStatus", "Modified", "CostCenterCode", "CostUnitCode",
                 "Quantity",
             ),
             cost_center_field="CostCenterCode",
@@ -374,22 +207,15 @@ PURCHASE_INVOICE = EntitySpec(
     status_field="Status",
     type_field="Type",
     header_select=(
-        "ID",
-        "EntryNumber",
-        "InvoiceDate",
-        "Currency",
-        "Amount",
-        "AmountDC",
-        "Description",
-        "Status",
-        "Type",
-        "Modified",
+        "ID", "EntryNumber", "InvoiceDate", "Currency", "Amount", "AmountDC", "Description",
+        "Status", "Type", "Modified",
     ),
     line_select=("InvoiceID", *_LINE_COMMON, "Amount"),
     line_amount_fc_field="Amount",
     status_labels={10: "Draft", 20: "Open", 50: "Processed"},
     credit_types=frozenset({8031, 8034}),
 )
+# fmt: on
 
 ENTITIES: dict[str, EntitySpec] = {
     spec.entity: spec for spec in (SALES_INVOICE, SALES_ORDER, PURCHASE_ORDER, PURCHASE_INVOICE)
