@@ -245,6 +245,51 @@ def connect_exact(
     return conn
 
 
+def check_division_moves(conn: ExactConnection) -> list[int]:
+    """Read system/Divisions and record each changed DivisionMoveDate (audited).
+
+    A move to another database regenerates every sync Timestamp of the division (reference
+    §5.1), so the caller must reset that division's cursors and resynchronise it (polling's
+    reset_division; the upsert by Exact key keeps that free of duplicates). Returns the codes
+    of selected divisions that moved. New divisions are added unselected.
+    """
+    divisions = {d.code: d for d in conn.divisions.all()}
+    anchor = conn.current_division or next(iter(divisions), None)
+    if anchor is None:
+        return []
+    moved = []
+    for info in for_connection(conn).list_divisions(anchor):
+        known = divisions.get(info.code)
+        if known is None:
+            ExactDivision.objects.create(
+                connection=conn,
+                code=info.code,
+                name=info.description[:200],
+                currency=info.currency[:3],
+                division_move_date=info.division_move_date,
+            )
+            continue
+        if info.division_move_date == known.division_move_date:
+            continue
+        before = known.division_move_date
+        known.division_move_date = info.division_move_date
+        known.save(update_fields=["division_move_date"])
+        audit.record(
+            "exact.division_moved",
+            actor="system",
+            obj=known,
+            division=known.code,
+            before={"division_move_date": before and before.isoformat()},
+            after={
+                "division_move_date": info.division_move_date
+                and info.division_move_date.isoformat()
+            },
+        )
+        if known.selected:
+            moved.append(known.code)
+    return moved
+
+
 def test_exact_connection(conn: ExactConnection) -> dict:
     """Call current/Me; return user, current division, token expiry and remaining budget."""
     client = for_connection(conn)

@@ -457,3 +457,26 @@ def test_me_and_divisions_and_reference_data_of_a_seeded_company(seeded):
     assert next(g for g in gl if g.code == "8090").is_blocked
     centers = client.list_cost_centers(SEEDED)
     assert any(c.end_date for c in centers)
+
+
+@pytest.mark.django_db
+def test_a_division_move_is_detected_so_the_division_can_be_resynchronised(world, admin_client):
+    from integrations.connections import check_division_moves
+
+    world.sandbox.bulk_add_sales_invoices(101, 3)
+    conn = connect(world, admin_client)
+    assert check_division_moves(conn) == []
+    world.advance(3600)
+    with world.sandbox.lock:
+        world.sandbox.store.move_division(101)
+    assert check_division_moves(conn) == [101]
+    assert conn.divisions.get(code=101).division_move_date is not None
+    assert AuditEvent.objects.filter(action="exact.division_moved", division=101).count() == 1
+    assert check_division_moves(conn) == []  # recorded once
+    # From the start again, every invoice is still there exactly once.
+    docs = [
+        d
+        for p in world.client(conn).iter_changes(Entity.SALES_INVOICE, 101, since=1)
+        for d in p.documents
+    ]
+    assert len({d.key for d in docs}) == len(docs) == 3
