@@ -174,7 +174,8 @@ def build_line(kind: str, doc: dict, number: int, given: dict, store) -> dict:
         amount = quantity * float(price or 0.0)
     amount = float(amount)
     if head.get("Type") in CREDIT_TYPES and amount > 0:
-        amount, quantity = -amount, -abs(quantity)  # credit notes carry negative amounts
+        # Unconfirmed (§6): sign per credit type beyond "credit = negative".
+        amount, quantity = -amount, -abs(quantity)
     if price is None:
         price = amount / quantity if quantity else amount
     fx = rate(head["Currency"], _cur(store, division))
@@ -248,6 +249,7 @@ def totals(kind: str, doc: dict, division_currency: str, store) -> None:
         )
     elif kind == "po":
         head.setdefault("OrderStatus", 10)
+        # Unconfirmed (§9): whether PO AmountFC includes VAT; the sandbox includes it.
         head.update(AmountFC=excl + vat, AmountDC=(excl + vat) * fx, VATAmount=vat)
     elif kind == "so":
         head.setdefault("Status", 12)
@@ -284,7 +286,7 @@ def sync_row(source: str, doc: dict, line_id: str | None, stamp: int, store, div
         line = next((x for x in doc["lines"] if x["ID"] == line_id), None)
         if line is None or line.get("Timestamp") != stamp:
             return None
-    if source == "so:h":
+    if source == "so:h":  # Unconfirmed: whether a header row ID equals OrderID; it differs
         return {**head, "ID": doc["sync_id"], "VATAmount": doc.get("vat"), "Timestamp": stamp}
     if source == "so:l":
         return dict(line)
@@ -297,7 +299,7 @@ def sync_row(source: str, doc: dict, line_id: str | None, stamp: int, store, div
         # unconfirmed, so the sandbox makes it differ), line fields empty.
         row.update(ID=doc["sync_id"], LineNumber=0)
     else:
-        row.update(dict.fromkeys(HEADER_ONLY))
+        row.update(dict.fromkeys(HEADER_ONLY))  # Unconfirmed: empty on line rows (§6.1)
         row.update(line)
     row["Timestamp"] = stamp
     if kind == "po":

@@ -170,6 +170,7 @@ class TokenAuthority:
         if chain is None:
             return _error(400, "invalid_grant", CHAIN_ERROR, "invalid_refresh_token")
         if token != chain.refresh_token:
+            # Unconfirmed (§1.6): whether reuse revokes the newer token; assume it does.
             chain.alive = False  # reuse kills the whole chain
             return _error(
                 401, "unauthorized_client", "Old refresh token used.", "old_refresh_token"

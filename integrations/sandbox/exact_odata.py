@@ -291,6 +291,7 @@ def _timestamp_bound(toks: list[Tok]) -> int | None:
     return None
 
 
+# Unconfirmed (§3.3): an unknown $select name "fails the call"; the sandbox answers 400.
 def parse_select(text: str | None, fields: dict[str, str], type_name: str) -> list[str] | None:
     if text is None or text.strip() in ("", "*"):
         return None

@@ -67,6 +67,8 @@ def check_new(body: object, existing: list[dict], division: int) -> tuple[str, s
     return url, topic, body.get("Description") or ""
 
 
+# Unconfirmed (§7.2): Exact pings "around" the create; the sandbox pings during it, so a
+# failing callback fails the create and nothing is stored.
 def validate_callback(transport: Callable[[str, bytes], int], url: str) -> None:
     """The empty POST Exact sends around the create call (§7.2)."""
     try:

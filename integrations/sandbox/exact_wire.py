@@ -125,6 +125,8 @@ def webhook_body(content: dict, sign) -> bytes:
     return b'{"Content":' + content_bytes + b',"HashCode":"' + sign(content_bytes).encode() + b'"}'
 
 
+# Unconfirmed (§3.6/§7.4): EventCreatedOn seen as an ISO string without offset; the zone is
+# assumed to be Amsterdam like every other Exact time.
 def event_time(moment: datetime) -> str:
     """EventCreatedOn: Amsterdam local time, ISO without offset, .NET-trimmed fraction."""
     local = moment.astimezone(AMSTERDAM).replace(tzinfo=None)
