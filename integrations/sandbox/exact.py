@@ -4,7 +4,8 @@ A WSGI application: OAuth pages and token endpoint under /api/oauth2/, the REST 
 /api/v1/. It follows ../shared/reference/exact-online.md (token rules §1, OData §3, limits §4,
 sync §5, fields §6, webhooks §7); modules: exact_oauth (tokens), exact_api (HTTP), exact_query and
 exact_odata (query options), exact_store and exact_docs (data), exact_controls (test and
-demo controls), exact_wire (serialisation), exact_limits, exact_webhooks, exact_seed. Never imported by production code.
+demo controls), exact_wire (serialisation), exact_limits, exact_webhooks, exact_seed.
+Never imported by production code.
 """
 
 from __future__ import annotations

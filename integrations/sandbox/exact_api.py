@@ -113,7 +113,8 @@ class ApiHandlers:
                 "message": {
                     "lang": "",
                     "value": (
-                        "API rate limit exceeded: more than 10 errors on this endpoint within an hour; "
+                        "API rate limit exceeded: more than 10 errors on this endpoint within "
+                        "an hour; "
                         f"blocked until {until:%Y-%m-%dT%H:%M:%SZ}"
                     ),
                 },
