@@ -66,60 +66,61 @@ def ensure_fresh_token(conn: ExactConnection, *, force: bool = False) -> str:
     when Exact rejects the refresh token; RemoteUnavailable when the token endpoint is down and
     the current token has expired.
     """
-    now = timezone.now()
-    age = _token_age(conn, now)
+    age = _token_age(conn, timezone.now())
     if conn.status == ConnectionStatus.CONNECTED and age is not None and age < EARLIEST_REFRESH:
         return conn.access_token
-    rejected: ReconnectRequired | None = None
     with transaction.atomic():
         locked = ExactConnection.objects.select_for_update().get(pk=conn.pk)
-        if locked.status == ConnectionStatus.NEEDS_REAUTH:
-            _copy_tokens(conn, locked)
-            raise ReconnectRequired(
-                f"The Exact Online connection '{locked.name}' needs re-authorization.",
-                hint=oauth.REAUTHORIZE_HINT,
-            )
-        if not locked.refresh_token:
-            raise ReconnectRequired(
-                f"The Exact Online connection '{locked.name}' is not connected.",
-                hint="Connect it from the admin first.",
-            )
-        now = timezone.now()
-        age = _token_age(locked, now)
-        if age is not None and age < EARLIEST_REFRESH:
-            # Another worker refreshed a moment ago (or Exact would refuse): use its token.
-            _copy_tokens(conn, locked)
-            return locked.access_token
         try:
-            tokens = oauth.refresh(_base_url(locked), refresh_token=locked.refresh_token)
-        except RefreshTooEarly:
-            logger.warning("exact.token.refresh_too_early", extra={"connection_id": locked.pk})
-            _copy_tokens(conn, locked)
-            return locked.access_token
+            return _token_under_lock(locked, force=force)
         except ReconnectRequired as exc:
-            _mark_needs_reauth(locked, reason=exc.message)
+            rejected = exc  # NEEDS_REAUTH and its audit event must commit: raise after the block
+        finally:
             _copy_tokens(conn, locked)
-            rejected = exc
-        except RemoteUnavailable:
-            expires = locked.access_token_expires_at
-            if expires and now < expires and not force:
-                logger.warning("exact.token.refresh_postponed", extra={"connection_id": locked.pk})
-                _copy_tokens(conn, locked)
-                return locked.access_token
-            raise
-        else:
-            _store_tokens(locked, tokens)
-            audit.record(
-                "exact.token_refreshed",
-                actor="system",
-                obj=locked,
-                after={"expires_at": locked.access_token_expires_at.isoformat()},
-            )
-            logger.info("exact.token.refreshed", extra={"connection_id": locked.pk})
-            _copy_tokens(conn, locked)
-            return locked.access_token
-    # Outside the atomic block: the NEEDS_REAUTH state and its audit event are committed.
     raise rejected
+
+
+def _token_under_lock(locked: ExactConnection, *, force: bool) -> str:
+    """The refresh decision, with the row lock held and the stored tokens freshly read."""
+    if locked.status == ConnectionStatus.NEEDS_REAUTH:
+        raise ReconnectRequired(
+            f"The Exact Online connection '{locked.name}' needs re-authorization.",
+            hint=oauth.REAUTHORIZE_HINT,
+        )
+    if not locked.refresh_token:
+        raise ReconnectRequired(
+            f"The Exact Online connection '{locked.name}' is not connected.",
+            hint="Connect it from the admin first.",
+        )
+    now = timezone.now()
+    age = _token_age(locked, now)
+    if age is not None and age < EARLIEST_REFRESH:
+        # Another worker refreshed a moment ago (or Exact would refuse): use its token.
+        return locked.access_token
+    extra = {"connection_id": locked.pk}
+    try:
+        tokens = oauth.refresh(_base_url(locked), refresh_token=locked.refresh_token)
+    except RefreshTooEarly:
+        logger.warning("exact.token.refresh_too_early", extra=extra)
+        return locked.access_token
+    except ReconnectRequired as exc:
+        _mark_needs_reauth(locked, reason=exc.message)
+        raise
+    except RemoteUnavailable:
+        expires = locked.access_token_expires_at
+        if expires and now < expires and not force:
+            logger.warning("exact.token.refresh_postponed", extra=extra)
+            return locked.access_token
+        raise
+    _store_tokens(locked, tokens)
+    audit.record(
+        "exact.token_refreshed",
+        actor="system",
+        obj=locked,
+        after={"expires_at": locked.access_token_expires_at.isoformat()},
+    )
+    logger.info("exact.token.refreshed", extra=extra)
+    return locked.access_token
 
 
 def _store_tokens(conn: ExactConnection, tokens: TokenSet) -> None:

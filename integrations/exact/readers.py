@@ -73,6 +73,7 @@ class EntityReaders:
 
     def me(self) -> ExactMe:
         """The signed-in Exact user (current/Me; not counted in the daily limit)."""
+        # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=SystemSystemMe
         payload = self.get("current/Me", division=None, params={"$select": odata.select(ME_SELECT)})
         rows, _ = _collection(payload)
         if not rows:
@@ -82,6 +83,7 @@ class EntityReaders:
     def list_divisions(self, division: int) -> list[ExactDivisionInfo]:
         """Divisions the user can reach (system/Divisions, not limited to one licence)."""
         params = {"$select": odata.select(DIVISION_SELECT)}
+        # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=SystemSystemDivisions
         return [
             parse_division(row)
             for page in self.iter_pages("system/Divisions", division=division, params=params)
@@ -158,6 +160,8 @@ class EntityReaders:
             yield from self._iter_combined(spec, division, since)
 
     def _sync_pages(self, path: str, division: int, since: int, select: tuple[str, ...]):
+        # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=SyncSalesInvoiceSalesInvoices
+        # (Timestamp gt N only, 1,000 rows per page, $select required; reference §5.1-§5.2)
         params = {
             "$filter": odata.gt("Timestamp", odata.int64(since)),
             "$select": odata.select(select),
@@ -273,6 +277,7 @@ class EntityReaders:
         found = []
         for feed in spec.sync_feeds:
             params = {"modified": odata.datetime_(start), "endPoint": odata.string(feed.endpoint)}
+            # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=ReadSyncSyncSyncTimestamp
             rows, _ = _collection(
                 self.get("read/sync/Sync/SyncTimestamp", division=division, params=params)
             )
@@ -318,6 +323,7 @@ class EntityReaders:
 
     def create_webhook_subscription(self, division: int, *, topic: str, callback_url: str) -> dict:
         """Subscribe; an existing subscription ("Data already exists") is returned instead."""
+        # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=WebhooksWebhookSubscriptions
         body = {"CallbackURL": callback_url, "Topic": topic, "Description": "ml-connector"}
         try:
             response = self.request(
