@@ -354,3 +354,19 @@ def test_401_answers_count_toward_the_error_budget(
     )
     counts = RateBudget.objects.get(connection=exact_connection, division=101).error_counts
     assert counts["salesinvoice/SalesInvoices"]["count"] == 1
+
+
+def test_the_factory_picks_the_sandbox_or_the_regional_host(db, settings):
+    from integrations.exact.client import base_url_for, for_connection
+    from tests import factories
+
+    settings.INTEGRATIONS_MODE, settings.SANDBOX_URL = "sandbox", "http://127.0.0.1:8001"
+    assert base_url_for("be") == "http://127.0.0.1:8001/exact"
+    assert for_connection(factories.make_exact_connection(base_url="")).base_url == (
+        "http://127.0.0.1:8001/exact"
+    )
+    settings.INTEGRATIONS_MODE = "live"
+    assert base_url_for("be") == "https://start.exactonline.be"
+    assert base_url_for("co.uk") == "https://start.exactonline.co.uk"
+    settings.EXACT_BASE_URL = "https://start.exactonline.nl"
+    assert base_url_for("nl") == "https://start.exactonline.nl"
