@@ -177,25 +177,43 @@ class EntityReaders:
                 yield SyncPage(documents=documents, max_timestamp=grouper.cursor, rows=len(rows))
 
     def _iter_sales_orders(self, spec: EntitySpec, division: int, since: int):
+        """SalesOrderHeaders, then SalesOrderLines, then the headers once more.
+
+        Rowversions are global, so after headers (to H) and lines (to L) a row not handed out
+        has a Timestamp above H, or was a header written during the lines scan. The second
+        header scan (from H; usually one empty call) catches those: when it finds none, the
+        cursor may move to max(H, L); otherwise it stays at H and those lines are read again.
+        """
         header_feed, line_feed = spec.sync_feeds
         headers: dict[str, dict] = {}
         stamps: dict[str, int] = {}
-        header_max, rows_read = since, 0
-        for page in self._sync_pages(header_feed.path, division, since, header_feed.select):
-            rows_read += len(page)
-            for row in page:
-                key, ts = str(row[spec.key_field]).lower(), int(row["Timestamp"])
-                header_max = max(header_max, ts)
-                if ts >= stamps.get(key, 0):
-                    headers[key], stamps[key] = row, ts
+        rows_read = 0
+
+        def read_headers(after: int) -> int:
+            nonlocal rows_read
+            newest = after
+            for page in self._sync_pages(header_feed.path, division, after, header_feed.select):
+                rows_read += len(page)
+                for row in page:
+                    key, ts = str(row[spec.key_field]).lower(), int(row["Timestamp"])
+                    newest = max(newest, ts)
+                    if ts >= stamps.get(key, 0):
+                        headers[key], stamps[key] = row, ts
+            return newest
+
+        header_max = read_headers(since)
         line_rows: list[dict] = []
         for page in self._sync_pages(line_feed.path, division, since, line_feed.select):
             rows_read += len(page)
             line_rows.extend(page)
+        lines_max = max([since] + [int(r["Timestamp"]) for r in line_rows])
+        cursor = (
+            max(header_max, lines_max) if read_headers(header_max) == header_max else header_max
+        )
         lines_by_key = group_by_key(line_rows, spec.line_parent_field)
         missing = [uuid.UUID(k) for k in lines_by_key if k not in headers]
         for key, row in self._headers_for(spec, division, missing).items():
-            headers[str(key).lower()] = row
+            headers[str(key).lower()] = row  # orders deleted meanwhile are not found: skipped
         documents = []
         for key, header in headers.items():
             rows = {str(r["ID"]).lower(): r for r in lines_by_key.get(key, [])}
@@ -206,16 +224,14 @@ class EntityReaders:
                     spec, division, header, lines, timestamp=ts or None, lines_complete=False
                 )
             )
-        # Headers were read first: every row not handed out has a Timestamp above header_max
-        # (rowversions are global). Changed lines above it are read again next time.
         chunks = [
             documents[i : i + DOCUMENTS_PER_PAGE]
             for i in range(0, len(documents), DOCUMENTS_PER_PAGE)
-        ]
+        ] or ([[]] if cursor > since else [])
         for chunk, is_last in with_last(chunks):
             yield SyncPage(
                 documents=chunk,
-                max_timestamp=header_max if is_last else since,
+                max_timestamp=cursor if is_last else since,
                 rows=rows_read if is_last else 0,
             )
 

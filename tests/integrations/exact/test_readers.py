@@ -153,7 +153,18 @@ def test_sales_order_changes_merge_headers_and_lines(mocked_http, make_client):
         "AmountFC": 5,
     }
     header_line = {**line_only, "Timestamp": 60, "ID": key(11), "OrderID": key(1)}
-    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderHeaders", json=page([h]))
+    mocked_http.get(
+        f"{D}/sync/SalesOrder/SalesOrderHeaders",
+        json=page([h]),
+        match=[matchers.query_param_matcher({"$filter": "Timestamp gt 40L"}, strict_match=False)],
+    )
+    # A header written while the lines were read: found by the second header scan.
+    late = {**h, "Timestamp": 80, "Description": "late change"}
+    mocked_http.get(
+        f"{D}/sync/SalesOrder/SalesOrderHeaders",
+        json=page([late]),
+        match=[matchers.query_param_matcher({"$filter": "Timestamp gt 50L"}, strict_match=False)],
+    )
     mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderLines", json=page([header_line, line_only]))
     fetched = {**h, "OrderID": key(2), "OrderNumber": 2, "Status": 45}
     mocked_http.get(
@@ -170,7 +181,30 @@ def test_sales_order_changes_merge_headers_and_lines(mocked_http, make_client):
     assert set(docs) == {"1", "2"}
     assert len(docs["1"].lines) == 1 and not docs["1"].lines_complete
     assert docs["2"].is_cancelled
-    assert sync_page.max_timestamp == 50  # headers read first: lines above 50 read again
+    assert docs["1"].description == "late change"
+    assert sync_page.max_timestamp == 50  # the late header: lines above 50 are read again
+
+
+def test_sales_order_cursor_passes_the_lines_when_no_header_changed_meanwhile(
+    mocked_http, make_client
+):
+    line = {
+        "Timestamp": 70,
+        "ID": key(21),
+        "OrderID": key(2),
+        "LineNumber": 1,
+        "Description": "",
+        "CostCenter": "1",
+        "CostUnit": "",
+        "Quantity": 1,
+        "AmountDC": 5,
+        "AmountFC": 5,
+    }
+    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderHeaders", json=page([]))
+    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderLines", json=page([line]))
+    mocked_http.get(f"{D}/salesorder/SalesOrders", json=page([]))  # the order is gone
+    [sync_page] = list(make_client().iter_changes(Entity.SALES_ORDER, 101, since=40))
+    assert sync_page.documents == [] and sync_page.max_timestamp == 70
 
 
 def test_purchase_invoices_poll_modified_with_an_overlap(mocked_http, make_client):
