@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,11 @@ class BuiltItem:
     @property
     def flagged(self) -> bool:
         return bool(self.reasons)
+
+    def with_reason(self, reason: str) -> BuiltItem:
+        """The same item with one more review reason (e.g. a value Monday refused)."""
+        reasons = (*self.reasons, reason)
+        return replace(self, reasons=reasons, snapshot={**self.snapshot, "reasons": list(reasons)})
 
 
 def digest(value: Any) -> str:

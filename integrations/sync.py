@@ -6,6 +6,7 @@ and manual re-syncs all go through it, so replaying anything is always safe.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -21,6 +22,7 @@ from integrations.exact import client as exact_client
 from integrations.models import ColumnRole, MondayBoard, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
+from integrations.monday.errors import MondayColumnError
 from mappings.resolve import load_context
 
 logger = logging.getLogger(__name__)
@@ -183,7 +185,14 @@ def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcom
                 create_labels_if_missing=route.create_labels_if_missing,
             )
         )
-    results = monday_items.upsert_items(client, writes) if writes else []
+    flag_column = board_columns(route).get(route.column(ColumnRole.REVIEW_FLAG))
+    flag = None
+    if flag_column:
+        encoded = item_builder.encode_for_column(
+            flag_column, item_builder.REVIEW_LABEL, create_labels=True
+        )
+        flag = (flag_column["id"], encoded.value) if encoded.value is not None else None
+    results = _upsert_dropping_rejected_columns(client, writes, built, flag)
     for result in results:
         rec, item, doc = locked[result.ref], built[result.ref], docs_by_key[result.ref]
         if result.error is not None:
@@ -194,6 +203,36 @@ def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcom
             from integrations.subitems import sync_lines
 
             sync_lines(client, rec, item)
+
+
+def _upsert_dropping_rejected_columns(client, writes, built, flag, rounds: int = 3):
+    """Upsert; when Monday refuses one column's value (a label it does not have, a value that
+    does not fit), write the item without that column and flag it with Monday's sentence:
+    a mapping problem never costs the item. Other errors come back on their result."""
+    results: dict[str, monday_items.ItemResult] = {}
+    pending = list(writes)
+    for _ in range(rounds):
+        if not pending:
+            break
+        retry = []
+        for result in monday_items.upsert_items(client, pending):
+            error = result.error
+            column_id = getattr(error, "column_id", "")
+            write = next(w for w in pending if w.ref == result.ref)
+            if isinstance(error, MondayColumnError) and column_id in write.column_values:
+                values = {k: v for k, v in write.column_values.items() if k != column_id}
+                if flag:
+                    values[flag[0]] = flag[1]
+                # A new Idempotency-Key: the refused request's answer is cached under the old one.
+                key = f"{write.idempotency_key}:-{column_id}"
+                retry.append(dataclasses.replace(write, column_values=values, idempotency_key=key))
+                # Remember what was really written, so a later update diffs against it.
+                flagged = built[result.ref].with_reason(str(error))
+                built[result.ref] = dataclasses.replace(flagged, column_values=values)
+                continue
+            results[result.ref] = result
+        pending = retry
+    return list(results.values())
 
 
 def _record_success(route, rec, item, doc, result, via, correlation_id, outcome) -> None:

@@ -232,16 +232,17 @@ def totals(kind: str, doc: dict, division_currency: str, store) -> None:
     spec, head, lines = KINDS[kind], doc["header"], doc["lines"]
     head["Modified"] = store.now()
     fx = rate(head["Currency"], division_currency)
-    excl = sum(line[spec.amount] for line in lines)
-    vat = sum(line[spec.vat] for line in lines)
+    # Exact stores money as decimals: totals come back rounded to cents, never float noise.
+    excl = round(sum(line[spec.amount] for line in lines), 2)
+    vat = round(sum(line[spec.vat] for line in lines), 2)
     if kind == "si":
         status, typ = head.setdefault("Status", 20), head.setdefault("Type", 8020)
         head.update(
             AmountFCExclVat=excl,
             VATAmountFC=vat,
-            AmountFC=excl + vat,
-            AmountDC=(excl + vat) * fx,
-            VATAmountDC=vat * fx,
+            AmountFC=round(excl + vat, 2),
+            AmountDC=round((excl + vat) * fx, 2),
+            VATAmountDC=round(vat * fx, 2),
             AmountDiscount=0.0,
             AmountDiscountExclVat=0.0,
             StatusDescription=SI_STATUS.get(status),
@@ -250,13 +251,15 @@ def totals(kind: str, doc: dict, division_currency: str, store) -> None:
     elif kind == "po":
         head.setdefault("OrderStatus", 10)
         # Unconfirmed (§9): whether PO AmountFC includes VAT; the sandbox includes it.
-        head.update(AmountFC=excl + vat, AmountDC=(excl + vat) * fx, VATAmount=vat)
+        head.update(
+            AmountFC=round(excl + vat, 2), AmountDC=round((excl + vat) * fx, 2), VATAmount=vat
+        )
     elif kind == "so":
         head.setdefault("Status", 12)
         head.update(
             AmountFCExclVat=excl,
-            AmountFC=excl + vat,
-            AmountDC=(excl + vat) * fx,
+            AmountFC=round(excl + vat, 2),
+            AmountDC=round((excl + vat) * fx, 2),
             AmountDiscount=0.0,
         )
         doc["vat"] = vat
@@ -266,7 +269,7 @@ def totals(kind: str, doc: dict, division_currency: str, store) -> None:
         head.update(
             AmountFCExclVat=excl,
             Amount=excl + vat,
-            AmountDC=(excl + vat) * fx,
+            AmountDC=round((excl + vat) * fx, 2),
             VATAmount=vat,
             AmountDiscount=0.0,
         )

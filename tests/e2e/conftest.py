@@ -1,0 +1,185 @@
+"""The whole stack against both sandboxes: connections made through the real services, webhooks
+delivered by the Exact sandbox into our endpoint, jobs run as the worker runs them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client, override_settings
+
+from integrations import connections, inbox, monday_connections
+from integrations.exact import oauth
+from integrations.models import ExactDivision, Route, WebhookEvent
+from integrations.sandbox.clock import SandboxClock
+from integrations.sandbox.exact import ExactSandbox
+from integrations.sandbox.monday import MondaySandbox
+from integrations.sandbox.server import combined_app, serve
+from mappings.reference import refresh_reference_data
+from mappings.services import set_mappings
+
+WEBHOOK_SECRET = "test-webhook-secret"
+MONDAY_TOKEN = "e2e-monday-token"
+FINANCE_ROLES = {
+    "date": "invoice_date",
+    "amount": "amount",
+    "account": "account_name",
+    "gl_account": "gl_account",
+    "cost_center": "cost_center",
+    "exact_number": "exact_number",
+    "exact_key": "exact_key",
+    "review_flag": "review",
+    "exact_link": "exact_link",
+    "description": "description",
+}
+
+
+class Stack:
+    """Both sandboxes served on one port, our connections to them, and a worker to drain jobs."""
+
+    def __init__(self, user, *, exact_rate_limits=False, monday_rate_limits=False):
+        self.clock = SandboxClock(frozen=False)
+        self.webhook_client = Client()
+        self.exact = ExactSandbox(
+            clock=self.clock,
+            webhook_secret=WEBHOOK_SECRET,
+            rate_limits=exact_rate_limits,
+            webhook_transport=self._deliver,
+        )
+        self.monday = MondaySandbox(clock=self.clock, rate_limits=monday_rate_limits)
+        self.monday.add_token(MONDAY_TOKEN)
+        self.board_id = self.monday.finance_board()
+        self.server, self.url = serve(combined_app(self.exact, self.monday))
+        self.user = user
+        self.deliveries: list[int] = []
+
+    def _deliver(self, url: str, body: bytes) -> int:
+        status = self.webhook_client.post(
+            urlsplit(url).path, data=body, content_type="application/json"
+        ).status_code
+        self.deliveries.append(status)
+        return status
+
+    def connect(self, divisions=((101, "Amsterdam"), (102, "Rotterdam"))):
+        for code, name in divisions:
+            self.exact.add_division(code, name)
+        base = f"{self.url}/exact"
+        redirect = "https://connector.example.test/integrations/exact/callback/"
+        code = self.exact.issue_authorization_code(redirect)
+        tokens = oauth.exchange_code(base, code=code, redirect_uri=redirect)
+        self.exact_conn = connections.connect_exact(
+            user=self.user, base_url=base, region="nl", tokens=tokens
+        )
+        ExactDivision.objects.filter(connection=self.exact_conn).update(selected=True)
+        from integrations.models import MondayConnection
+
+        self.monday_conn = monday_connections.connect_monday_token(
+            user=self.user,
+            name="Sandbox Monday",
+            token=MONDAY_TOKEN,
+            connection=MondayConnection(name="Sandbox Monday", api_url=f"{self.url}/monday/v2"),
+        )
+        monday_connections.refresh_monday_boards(self.monday_conn)
+        return self
+
+    def add_reference_data(self, division=101):
+        self.exact.add_gl_account(division, "8000", "Revenue")
+        self.exact.add_gl_account(division, "8100", "Services")
+        self.exact.add_cost_center(division, "KP-100", "Amsterdam office")
+        self.exact.add_cost_center(division, "KP-200", "Project Harbour")
+        self.customer = self.exact.add_account(division, "C001", "Acme Retail BV")
+        self.refresh_reference_data(division)
+
+    def refresh_reference_data(self, division=101):
+        refresh_reference_data(ExactDivision.objects.get(connection=self.exact_conn, code=division))
+
+    def gl_id(self, division, code):
+        return next(g["ID"] for g in self.exact.gl_accounts(division) if g["Code"] == code)
+
+    def route(self, **kw) -> Route:
+        fields = dict(
+            name="Sales invoices",
+            entity="sales_invoice",
+            exact_connection=self.exact_conn,
+            monday_connection=self.monday_conn,
+            board_id=self.board_id,
+            group_id="topics",
+            columns=dict(FINANCE_ROLES),
+        )
+        fields.update(kw)
+        route = Route.objects.create(**fields)
+        route.divisions.set(self.exact_conn.divisions.all())
+        self.route_obj = route
+        return route
+
+    def map(self, route, kind, code, value, division=101):
+        set_mappings(
+            route,
+            ExactDivision.objects.get(connection=self.exact_conn, code=division),
+            kind,
+            [code],
+            value,
+        )
+
+    def invoice(self, division=101, *, gl="8000", cc="KP-100", amounts=(1250.5,), **kw):
+        lines = [
+            {
+                "GLAccount": self.gl_id(division, gl),
+                "CostCenter": cc,
+                "Description": f"Line {i}",
+                "Quantity": 1,
+                "AmountFC": amount,
+            }
+            for i, amount in enumerate(amounts, start=1)
+        ]
+        from datetime import date
+
+        return self.exact.add_sales_invoice(
+            division,
+            account=self.customer["ID"],
+            lines=lines,
+            invoice_date=kw.pop("invoice_date", date(2026, 11, 23)),
+            **kw,
+        )
+
+    def drain(self, rounds: int = 10) -> list[str]:
+        """Run every due inbox job as the worker would; returns the states reached."""
+        states = []
+        for _ in range(rounds):
+            due = list(WebhookEvent.objects.due())
+            if not due:
+                break
+            for event in due:
+                states.append(inbox.process_webhook_event(event))
+        return states
+
+    def items(self):
+        return self.monday.items(self.board_id)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch):
+    """Keep the clients' retry policy, shrink its waits: tests never sleep for seconds."""
+    from integrations.exact.client import ExactClient
+    from integrations.monday.client import MondayClient
+
+    monkeypatch.setattr(ExactClient, "backoff_base", 0.001)
+    monkeypatch.setattr(MondayClient, "backoff_base", 0.001)
+
+
+@pytest.fixture
+def stack(staff_user):
+    with override_settings(
+        EXACT_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        EXACT_CLIENT_ID="sandbox-client",
+        EXACT_CLIENT_SECRET="sandbox-secret",
+    ):
+        s = Stack(staff_user)
+        try:
+            yield s
+        finally:
+            s.close()

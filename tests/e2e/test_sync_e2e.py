@@ -1,0 +1,203 @@
+"""The product's main job end to end: Exact sandbox -> signed webhook -> job -> Monday sandbox."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from audit.models import AuditEvent
+from integrations import polling, subscriptions
+from integrations.models import PollCursor, SyncedRecord, WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def live(stack):
+    """Connected, reference data loaded, a route with mappings, webhooks subscribed."""
+    stack.connect()
+    stack.add_reference_data()
+    route = stack.route()
+    stack.map(route, "gl_account", "8000", "8000 Revenue")
+    stack.map(route, "cost_center", "KP-100", "KP-100")
+    stack.map(route, "cost_center", "KP-200", "KP-200")
+    subscriptions.register_subscriptions()
+    stack.exact.webhooks_enabled = True
+    return stack
+
+
+def texts(item) -> dict:
+    return item["texts"]
+
+
+def test_invoice_created_in_exact_becomes_one_item_with_its_values(live):
+    invoice = live.invoice(amounts=(1000.25, 250.25))
+    assert live.deliveries and set(live.deliveries) == {200}
+    assert live.drain() == ["done"]
+    (item,) = live.items()
+    t = texts(item)
+    assert t["exact_key"] == invoice["InvoiceID"].lower()
+    assert t["invoice_date"] == "2026-11-23"
+    # The document total as Exact states it (header AmountFC, VAT included).
+    assert Decimal(t["amount"]) == Decimal(str(invoice["AmountFC"])).quantize(Decimal("0.01"))
+    assert t["account_name"] == "Acme Retail BV"
+    assert t["gl_account"] == "8000 Revenue"
+    assert t["cost_center"] == "KP-100"
+    assert t["review"] == "OK"
+    record = SyncedRecord.objects.get()
+    assert record.state == SyncedRecord.State.SYNCED and record.monday_item_id == item["id"]
+    assert AuditEvent.objects.filter(action="item.created", object_id=str(record.pk)).count() == 1
+
+
+def test_changing_the_invoice_updates_the_same_item(live):
+    invoice = live.invoice(amounts=(100,))
+    live.drain()
+    live.exact.update_sales_invoice(101, invoice["InvoiceID"], Description="Changed in Exact")
+    assert live.drain() == ["done"]
+    (item,) = live.items()
+    assert "Changed in Exact" in texts(item)["description"]
+    assert AuditEvent.objects.filter(action="item.updated").count() == 1
+
+
+def test_a_redelivered_webhook_writes_nothing_twice(live):
+    live.invoice()
+    body = WebhookEvent.objects.get().raw_body.encode()
+    live.drain()
+    response = live.webhook_client.post(
+        "/webhooks/exact/", data=body, content_type="application/json"
+    )
+    assert response.json()["status"] == "duplicate"
+    assert live.drain() == []
+    assert len(live.items()) == 1
+
+
+def test_a_bad_signature_creates_nothing(live):
+    content = b'{"Topic":"SalesInvoices","Division":101,"Action":"Create","Key":"x"}'
+    body = b'{"Content":' + content + b',"HashCode":"' + b"0" * 64 + b'"}'
+    response = live.webhook_client.post(
+        "/webhooks/exact/", data=body, content_type="application/json"
+    )
+    assert response.status_code == 401
+    assert WebhookEvent.objects.count() == 0 and live.items() == []
+
+
+def test_unmapped_cost_center_lands_flagged_then_mapping_and_resync_clear_it(live):
+    live.exact.add_cost_center(101, "KP-410", "Project Lighthouse")
+    live.refresh_reference_data()
+    live.invoice(cc="KP-410")
+    live.drain()
+    record = SyncedRecord.objects.get()
+    assert record.state == SyncedRecord.State.FLAGGED
+    assert record.review_reasons == [
+        "Cost center KP-410 Project Lighthouse has no mapping for the Cost center column"
+    ]
+    (item,) = live.items()
+    assert texts(item)["review"] == "Needs review" and texts(item).get("cost_center", "") == ""
+    live.map(live.route_obj, "cost_center", "KP-410", "KP-200")
+    from integrations import sync
+
+    counts = sync.resync_records(SyncedRecord.objects.all(), correlation_id="test")
+    assert counts == {"synced": 1, "flagged": 0, "failed": 0}
+    record.refresh_from_db()
+    assert record.state == SyncedRecord.State.SYNCED and record.review_reasons == []
+    (item,) = live.items()
+    assert texts(item)["review"] == "OK" and texts(item)["cost_center"] == "KP-200"
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert "item.flagged" in actions and "mapping.set" in actions and "item.unflagged" in actions
+
+
+def test_deleting_in_exact_marks_the_item_and_never_deletes_it(live):
+    live.route_obj.columns["status"] = "status"
+    live.route_obj.save()
+    invoice = live.invoice()
+    live.drain()
+    live.exact.delete_sales_invoice(101, invoice["InvoiceID"])
+    live.drain()
+    (item,) = live.items()
+    assert texts(item)["status"] == "Deleted in Exact"
+    assert SyncedRecord.objects.get().state == SyncedRecord.State.DELETED
+    assert AuditEvent.objects.filter(action="item.marked_deleted").count() == 1
+
+
+def test_credit_note_shows_negative_amount_and_its_own_label(live):
+    live.route_obj.columns["status"] = "status"
+    live.route_obj.save()
+    live.invoice(amounts=(-300,), type=8021)
+    live.drain()
+    (item,) = live.items()
+    assert Decimal(texts(item)["amount"]) < 0
+    assert texts(item)["status"] == "Credit note"
+
+
+def test_polling_alone_brings_1200_invoices_across_and_a_second_poll_writes_nothing(stack):
+    stack.connect(divisions=((101, "Amsterdam"),))
+    stack.add_reference_data()
+    route = stack.route()
+    stack.map(route, "gl_account", "8000", "8000 Revenue")
+    stack.map(route, "gl_account", "8100", "8100 Services")
+    stack.map(route, "cost_center", "KP-100", "KP-100")
+    stack.map(route, "cost_center", "KP-200", "KP-200")
+    stack.exact.webhooks_enabled = False
+    stack.exact.bulk_add_sales_invoices(101, 1200, lines_per_invoice=3)
+    first = polling.poll_division(route, 101)
+    assert first["documents"] == 1200 and first["written"] == 1200
+    assert len(stack.items()) == 1200
+    assert len({texts(i)["exact_key"] for i in stack.items()}) == 1200
+    cursor = PollCursor.objects.get(route=route, division=101, feed="sales_invoice")
+    assert cursor.timestamp == stack.exact.store.rowversion  # at the end of the feed
+    requests_before = len(stack.monday.requests)
+    second = polling.poll_division(route, 101)
+    assert second["written"] == 0
+    assert len(stack.monday.requests) == requests_before
+    assert SyncedRecord.objects.count() == 1200
+
+
+def test_exact_500s_then_recovery_every_event_ends_done(live):
+    for _ in range(3):
+        live.invoice()
+    live.exact.fail_next("salesinvoice", 500, count=20)
+    states = live.drain(rounds=1)
+    assert states and "done" not in states
+    assert WebhookEvent.objects.filter(state=WebhookEvent.State.PENDING).count() == 3
+    assert all("Exact Online" in e.last_error for e in WebhookEvent.objects.all())
+    live.exact._faults.clear()  # Exact recovers
+    WebhookEvent.objects.update(next_attempt_at=None)  # the retry time has come
+    assert live.drain() == ["done"] * 3
+    assert len(live.items()) == 3
+
+
+def test_monday_rejecting_one_items_value_flags_it_and_the_others_go_through(live):
+    # The cost-center column's "KP-200" label disappears from the board after it was mapped.
+    column = live.monday.store.boards[live.board_id].column("cost_center")
+    column["settings"]["labels"] = [{"id": 1, "name": "KP-100"}]
+    live.invoice(cc="KP-100")
+    live.invoice(cc="KP-200")
+    states = live.drain()
+    assert states == ["done", "done"], [e.last_error for e in WebhookEvent.objects.all()]
+    by_cc = {r.snapshot["cost_center"]: r for r in SyncedRecord.objects.all()}
+    assert by_cc["KP-100"].state == SyncedRecord.State.SYNCED
+    assert by_cc["KP-200"].state == SyncedRecord.State.FLAGGED
+    assert any("KP-200" in reason for reason in by_cc["KP-200"].review_reasons)
+    assert len(live.items()) == 2
+
+
+def test_events_wait_while_exact_needs_reauthorization_then_run(live):
+    from integrations.connections import mark_needs_reauth
+
+    live.invoice()
+    mark_needs_reauth(live.exact_conn, reason="test")
+    assert live.drain() == ["waiting"]
+    assert WebhookEvent.objects.get().state == WebhookEvent.State.WAITING
+    live.exact_conn.refresh_from_db()
+    live.exact_conn.status = "connected"
+    live.exact_conn.save()
+    from integrations import inbox
+
+    WebhookEvent.objects.update(
+        received_at=WebhookEvent.objects.get().received_at.replace(year=2020)
+    )
+    assert inbox.enqueue_due_events() == 1
+    assert live.drain() == ["done"]
+    assert json.loads(WebhookEvent.objects.get().raw_body)["Content"]["Topic"] == "SalesInvoices"
