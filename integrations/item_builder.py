@@ -28,6 +28,7 @@ class BuiltLine:
     exact_line_id: str
     name: str
     content_hash: str
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class BuiltItem:
     snapshot: dict[str, Any]
     content_hash: str
     lines: tuple[BuiltLine, ...] = field(default_factory=tuple)
+    lines_complete: bool = True  # False: Exact sent only the changed lines (sales-order feed)
 
     @property
     def flagged(self) -> bool:
@@ -189,6 +191,7 @@ def build_item(route, doc, ctx: MappingContext, columns: dict[str, dict]) -> Bui
         snapshot=snapshot,
         content_hash=digest(content),
         lines=lines,
+        lines_complete=getattr(doc, "lines_complete", True),
     )
 
 
@@ -201,4 +204,6 @@ def _build_line(doc, line, ctx: MappingContext) -> BuiltLine:
     parts += [f"CC {line.cost_center}"] if line.cost_center else []
     parts.append(f"{line.amount_fc} {doc.currency}".strip())
     name = " · ".join(parts)[:255]
-    return BuiltLine(exact_line_id=str(line.id), name=name, content_hash=digest(name))
+    return BuiltLine(
+        exact_line_id=str(line.id), name=name, content_hash=digest(name), amount=line.amount_fc
+    )

@@ -201,3 +201,51 @@ def test_events_wait_while_exact_needs_reauthorization_then_run(live):
     assert inbox.enqueue_due_events() == 1
     assert live.drain() == ["done"]
     assert json.loads(WebhookEvent.objects.get().raw_body)["Content"]["Topic"] == "SalesInvoices"
+
+
+def test_lines_go_out_as_subitems_kept_in_step_by_line_id(live):
+    from integrations.models import Route, SyncedLine
+
+    live.route_obj.line_items = Route.LineItems.SUBITEMS
+    live.route_obj.save()
+    invoice = live.invoice(amounts=(100, 200))
+    live.drain()
+    (item,) = live.items()
+    assert len(item["subitems"]) == 2
+    assert SyncedLine.objects.filter(removed=False).exclude(monday_subitem_id="").count() == 2
+    # One line removed, one changed, one added in Exact.
+    lines = invoice["SalesInvoiceLines"]
+    new_lines = [
+        {
+            "GLAccount": lines[1]["GLAccount"],
+            "CostCenter": "KP-100",
+            "Description": "Changed",
+            "Quantity": 1,
+            "AmountFC": 250,
+        },
+        {
+            "GLAccount": lines[1]["GLAccount"],
+            "CostCenter": "KP-100",
+            "Description": "Added",
+            "Quantity": 1,
+            "AmountFC": 50,
+        },
+    ]
+    live.exact.update_sales_invoice(101, invoice["InvoiceID"], lines=new_lines)
+    live.drain()
+    (item,) = live.items()
+    # Exact gave the edited lines new ids: the two old subitems are marked, never deleted.
+    marked = [s for s in item["subitems"] if s["texts"].get("status") == "Removed in Exact"]
+    assert len(item["subitems"]) == 4 and len(marked) == 2
+    assert SyncedLine.objects.filter(removed=True).count() == 2
+    live_lines = set(
+        SyncedLine.objects.filter(removed=False).values_list("exact_line_id", flat=True)
+    )
+    assert {s["texts"]["text"] for s in item["subitems"] if s not in marked} == live_lines
+    # A second pass with nothing changed writes nothing.
+    before = len(live.monday.requests)
+    live.route_obj.refresh_from_db()
+    from integrations import sync
+
+    sync.sync_record(live.route_obj, division=101, exact_key=invoice["InvoiceID"].lower())
+    assert len(live.monday.requests) == before
