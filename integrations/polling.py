@@ -63,8 +63,9 @@ def poll_division(route: Route, division: int, *, max_pages: int | None = None) 
             if start:
                 cursor.timestamp = max(1, start - 1)  # SyncTimestamp names the first row to read
         for page in client.iter_changes(route.entity, division, since=cursor.timestamp):
+            documents = _complete(client, route, division, page.documents)
             outcome = sync.write_documents(
-                route, page.documents, via="poll", correlation_id=f"poll:{route.pk}:{division}"
+                route, documents, via="poll", correlation_id=f"poll:{route.pk}:{division}"
             )
             retryable = [e for e in outcome.errors if e.retryable]
             if retryable:
@@ -87,6 +88,35 @@ def poll_division(route: Route, division: int, *, max_pages: int | None = None) 
     if counts["written"]:
         audit.record("poll.completed", actor="poll", obj=route, division=division, after=counts)
     return counts
+
+
+def _complete(client, route: Route, division: int, documents: list) -> list:
+    """Exact's sales-order feed carries only the changed lines; read those orders whole, since
+    the item's cost center and subitems are derived from every line."""
+    complete = []
+    for doc in documents:
+        if getattr(doc, "lines_complete", True):
+            complete.append(doc)
+            continue
+        whole = client.get_document(route.entity, division, doc.key)
+        if whole is not None:
+            complete.append(whole)
+    return complete
+
+
+def check_division_moves() -> int:
+    """Daily: when Exact moved a division (its Timestamps regenerated), start its polling over.
+    Returns how many (route, division) cursors were reset."""
+    from integrations.connections import check_division_moves as moved_divisions
+    from integrations.models import ConnectionStatus, ExactConnection
+
+    reset = 0
+    for conn in ExactConnection.objects.filter(status=ConnectionStatus.CONNECTED):
+        for code in moved_divisions(conn):
+            for route in Route.objects.filter(exact_connection=conn, divisions__code=code):
+                reset_division(route, code)
+                reset += 1
+    return reset
 
 
 def _count(counts: dict, page, outcome) -> None:
@@ -119,4 +149,6 @@ def reset_division(route: Route, division: int, *, user=None) -> None:
     """Start a division over (after Exact moved it and regenerated every Timestamp). Safe:
     every record goes through the same upsert, so nothing is duplicated."""
     PollCursor.objects.filter(route=route, division=division).update(timestamp=1)
+    # Stored row versions belong to the old numbering: forget them, or newer rows would look old.
+    route.records.filter(division=division).update(exact_timestamp=None)
     audit.record("poll.cursor_reset", actor=user, obj=route, division=division)

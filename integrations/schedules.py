@@ -25,6 +25,7 @@ SCHEDULES: list[ScheduleSpec] = [
     ScheduleSpec(
         "reference-data", "integrations.tasks.refresh_all_reference_data", minutes=60 * 24
     ),
+    ScheduleSpec("division-moves", "integrations.tasks.check_division_moves", minutes=60 * 24),
     ScheduleSpec("retry-due-events", "integrations.tasks.retry_due_events", minutes=1),
     ScheduleSpec(
         "webhook-subscriptions", "integrations.tasks.ensure_webhook_subscriptions", minutes=60 * 24

@@ -54,3 +54,9 @@ def ensure_webhook_subscriptions() -> int:
     from integrations.subscriptions import ensure_webhook_subscriptions as service
 
     return service()
+
+
+def check_division_moves() -> int:
+    from integrations import polling
+
+    return polling.check_division_moves()

@@ -249,3 +249,18 @@ def test_lines_go_out_as_subitems_kept_in_step_by_line_id(live):
 
     sync.sync_record(live.route_obj, division=101, exact_key=invoice["InvoiceID"].lower())
     assert len(live.monday.requests) == before
+
+
+def test_a_division_moved_by_exact_is_resynchronised_without_duplicates(live):
+    route = live.route_obj
+    invoice = live.invoice(amounts=(100,))
+    live.exact.webhooks_enabled = False
+    polling.poll_division(route, 101)
+    live.exact.move_division(101)  # every Timestamp regenerated, lower than before
+    live.exact.store.rowversion = 5000  # ...and the new database's row versions continue low
+    assert polling.check_division_moves() == 1
+    live.exact.update_sales_invoice(101, invoice["InvoiceID"], Description="After the move")
+    polling.poll_division(route, 101)
+    (item,) = live.items()
+    assert "After the move" in texts(item)["description"]
+    assert AuditEvent.objects.filter(action="poll.cursor_reset").count() == 1
