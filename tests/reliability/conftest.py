@@ -1,0 +1,58 @@
+"""The sandbox stack of tests/e2e, connected and routed, for fault-injection tests."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from integrations import subscriptions
+from tests.e2e.conftest import WEBHOOK_SECRET, Stack
+
+
+@pytest.fixture(autouse=True)
+def fast_backoff(monkeypatch):
+    """Keep the clients' retry policy, shrink its backoff: faults never cost seconds."""
+    from integrations.exact.client import ExactClient
+    from integrations.monday.client import MondayClient
+
+    monkeypatch.setattr(ExactClient, "backoff_base", 0.001)
+    monkeypatch.setattr(MondayClient, "backoff_base", 0.001)
+
+
+@pytest.fixture
+def stack(staff_user):
+    with override_settings(
+        EXACT_WEBHOOK_SECRET=WEBHOOK_SECRET,
+        EXACT_CLIENT_ID="sandbox-client",
+        EXACT_CLIENT_SECRET="sandbox-secret",
+    ):
+        s = Stack(staff_user)
+        try:
+            yield s
+        finally:
+            s.close()
+
+
+def make_live(stack, *, divisions=((101, "Amsterdam"),), webhooks=True, **route_fields):
+    """Connected, reference data loaded, a route with its mappings, webhooks subscribed."""
+    stack.connect(divisions=divisions)
+    stack.add_reference_data()
+    route = stack.route(**route_fields)
+    stack.map(route, "gl_account", "8000", "8000 Revenue")
+    stack.map(route, "gl_account", "8100", "8100 Services")
+    stack.map(route, "cost_center", "KP-100", "KP-100")
+    stack.map(route, "cost_center", "KP-200", "KP-200")
+    if webhooks:
+        subscriptions.register_subscriptions()
+        stack.exact.webhooks_enabled = True
+    return stack
+
+
+@pytest.fixture
+def live(stack):
+    return make_live(stack)
+
+
+def item_keys(stack) -> list[str]:
+    """The Exact key column of every active item on the board (duplicates kept)."""
+    return [item["texts"].get("exact_key", "") for item in stack.items()]
