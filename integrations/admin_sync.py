@@ -7,9 +7,10 @@ from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
 from integrations import inbox
+from integrations.admin_reconcile import ReconcileMixin
 from integrations.admin_review import ReviewQueueMixin
-from integrations.forms import RouteColumnsForm
-from integrations.models import PollCursor, Route, SyncedRecord, WebhookEvent
+from integrations.forms import RouteColumnsForm, role_field_name
+from integrations.models import ColumnRole, PollCursor, Route, SyncedRecord, WebhookEvent
 
 BADGE_COLOURS = {
     "synced": "#2e7d32",
@@ -153,7 +154,7 @@ class PollCursorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Route)
-class RouteAdmin(admin.ModelAdmin):
+class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
     form = RouteColumnsForm  # column roles offer the board's real, compatible columns
     list_display = [
         "name",
@@ -168,6 +169,21 @@ class RouteAdmin(admin.ModelAdmin):
     filter_horizontal = ["divisions"]
     actions = ["sync_now", "register_webhooks"]
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The role fields are added per instance (they depend on the board), so the form class
+        # is built from the model fields only; get_fieldsets then shows the role fields too.
+        kwargs["fields"] = RouteColumnsForm.Meta.fields
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [(None, {"fields": [*RouteColumnsForm.Meta.fields, "columns"]})]
+        roles = [role_field_name(role) for role in ColumnRole]
+        return [
+            (None, {"fields": RouteColumnsForm.Meta.fields}),
+            ("Monday columns per role", {"fields": roles}),
+        ]
+
     def get_queryset(self, request):
         return (
             super()
@@ -176,6 +192,14 @@ class RouteAdmin(admin.ModelAdmin):
                 n_flagged=Count("records", filter=Q(records__state=SyncedRecord.State.FLAGGED)),
                 n_failed=Count("records", filter=Q(records__state=SyncedRecord.State.FAILED)),
             )
+        )
+
+    @admin.display(description="Reconcile")
+    def reconcile_link(self, obj):
+        from django.urls import reverse
+
+        return format_html(
+            '<a href="{}">Compare with Exact</a>', reverse("admin:route_reconcile", args=[obj.pk])
         )
 
     @admin.display(description="Flagged", ordering="n_flagged")

@@ -181,7 +181,9 @@ def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcom
                 item_id=rec.monday_item_id or None,
                 key_column_id=key_column if lookup else "",
                 key_value=key,
-                idempotency_key=f"r{route.pk}:{key}:{item.content_hash[:16]}",
+                # Per attempt: a re-creation (reconciliation) must not replay an old answer; a
+                # lost answer is covered by the lookup by Exact key above.
+                idempotency_key=f"r{route.pk}:{key}:{item.content_hash[:16]}:{rec.write_attempts}",
                 create_labels_if_missing=route.create_labels_if_missing,
             )
         )

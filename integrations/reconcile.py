@@ -1,0 +1,170 @@
+"""Reconciliation: the documents in Exact Online against the items on the board, and the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import audit
+from integrations import item_builder, sync
+from integrations.exact import client as exact_client
+from integrations.models import ColumnRole, Route, SyncedRecord
+from integrations.monday import client as monday_client
+from integrations.monday.items import read_board_items
+from mappings.resolve import load_context
+
+# What a finance team checks: the roles below, when the route maps them.
+COMPARED_ROLES = [
+    ColumnRole.DATE,
+    ColumnRole.AMOUNT,
+    ColumnRole.AMOUNT_DC,
+    ColumnRole.CURRENCY,
+    ColumnRole.ACCOUNT,
+    ColumnRole.GL_ACCOUNT,
+    ColumnRole.COST_CENTER,
+    ColumnRole.STATUS,
+]
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: str  # "missing" (not on the board), "extra" (gone from Exact), "mismatch"
+    exact_key: str
+    exact_number: str = ""
+    item_id: str = ""
+    fields: dict[str, tuple[str, str]] = field(default_factory=dict)  # role -> (exact, board)
+
+
+@dataclass
+class Report:
+    route: Route
+    division: int
+    since: date
+    checked: int = 0
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def display_text(column: dict, encoded) -> str:
+    """The text Monday shows for a value we would write (what `column_values { text }` reads)."""
+    if encoded is None:
+        return ""
+    kind = column.get("type")
+    if kind == "date":
+        return encoded.get("date", "")
+    if kind == "status":
+        return str(encoded.get("label", ""))
+    if kind == "dropdown":
+        return ", ".join(encoded.get("labels", []))
+    if kind == "long_text":
+        return encoded.get("text", "")
+    return str(encoded)
+
+
+def _same(column: dict, expected: str, actual: str) -> bool:
+    if column.get("type") == "numbers":
+        try:
+            return Decimal(expected or "0") == Decimal(actual or "0")
+        except InvalidOperation:
+            return False
+    return (expected or "").strip() == (actual or "").strip()
+
+
+def _exact_documents(route: Route, division: int, since: date) -> dict[str, object]:
+    # The whole sync feed (1,000 rows a call) rather than a date filter: an invoice dated in the
+    # period may have been entered before it, and the feed is the source of truth.
+    client = exact_client.for_connection(route.exact_connection)
+    docs = {}
+    for page in client.iter_changes(route.entity, division, since=1):
+        for doc in page.documents:
+            docs[str(doc.key)] = doc
+    return {k: d for k, d in docs.items() if d.document_date is None or d.document_date >= since}
+
+
+def reconcile(route: Route, division: int, since: date) -> Report:
+    """Compare Exact's documents of the period with the board. Reads only; changes nothing."""
+    report = Report(route=route, division=division, since=since)
+    columns = sync.board_columns(route)
+    key_column = route.column(ColumnRole.EXACT_KEY)
+    date_column = route.column(ColumnRole.DATE)
+    wanted = [route.column(r) for r in COMPARED_ROLES if route.column(r) in columns]
+    items = read_board_items(
+        monday_client.for_connection(route.monday_connection),
+        route.board_id,
+        [key_column, date_column, route.column(ColumnRole.STATUS), *wanted],
+    )
+    board = {}
+    for item in items:
+        texts = {cv["id"]: cv.get("text") or "" for cv in item.get("column_values") or []}
+        board[texts.get(key_column, "").lower()] = (item, texts)
+    docs = _exact_documents(route, division, since)
+    ctx = load_context(route, division)
+    records = {r.exact_key: r for r in SyncedRecord.objects.filter(route=route, division=division)}
+    for key, doc in docs.items():
+        report.checked += 1
+        if key not in board:
+            report.differences.append(Difference("missing", key, str(doc.number or "")))
+            continue
+        item, texts = board[key]
+        built = item_builder.build_item(route, doc, ctx, columns)
+        diffs = {}
+        for role in COMPARED_ROLES:
+            column_id = route.column(role)
+            if column_id not in columns:
+                continue
+            expected = display_text(columns[column_id], built.column_values.get(column_id))
+            if not _same(columns[column_id], expected, texts.get(column_id, "")):
+                diffs[role] = (expected, texts.get(column_id, ""))
+        if diffs:
+            report.differences.append(
+                Difference("mismatch", key, str(doc.number or ""), item["id"], diffs)
+            )
+    deleted_label = route.deleted_label
+    for key, (item, texts) in board.items():
+        if not key or key in docs:
+            continue
+        record = records.get(key)
+        in_period = not texts.get(date_column) or texts[date_column] >= since.isoformat()
+        marked = texts.get(route.column(ColumnRole.STATUS)) == deleted_label or (
+            record is not None and record.state == SyncedRecord.State.DELETED
+        )
+        if in_period and not marked and record is not None and record.division == division:
+            report.differences.append(Difference("extra", key, record.exact_number, item["id"]))
+    return report
+
+
+def fix(report: Report, *, keys: list[str] | None = None, user=None) -> int:
+    """Bring the board back in line for the given differences (all by default). Idempotent."""
+    fixed = 0
+    for diff in report.differences:
+        if keys is not None and diff.exact_key not in keys:
+            continue
+        records = SyncedRecord.objects.filter(route=report.route, exact_key=diff.exact_key)
+        if diff.kind == "extra":
+            sync.mark_deleted(report.route, division=report.division, exact_key=diff.exact_key)
+        else:
+            if diff.kind == "missing":
+                # The item is gone from the board: forget its id so the upsert creates it again.
+                records.update(monday_item_id="", content_hash="", write_attempts=0)
+            else:
+                records.update(content_hash="", snapshot={})
+            sync.sync_record(
+                report.route,
+                division=report.division,
+                exact_key=diff.exact_key,
+                via=SyncedRecord.Via.MANUAL,
+                correlation_id="reconcile",
+            )
+        fixed += 1
+    audit.record(
+        "reconcile.fixed",
+        actor=user,
+        obj=report.route,
+        division=report.division,
+        after={"fixed": fixed, "since": report.since.isoformat()},
+    )
+    return fixed
