@@ -47,9 +47,13 @@ class RouteColumnsForm(forms.ModelForm):
         self._board_choices()
         if self.board is None:
             self.fields["board_id"].help_text = (
-                "Pick a board; refresh the Monday boards first if it is missing. Column roles "
-                "appear once the board is saved on the route."
+                "Pick a board (refresh the Monday boards first if it is missing), then press "
+                "“Save and continue editing”: the column roles below then offer its columns."
             )
+            for role in ColumnRole:  # rendered empty, so the admin's fieldsets always fit
+                self.fields[role_field_name(role)] = forms.ChoiceField(
+                    label=f"{role.label} column", choices=[NOT_USED], required=False
+                )
             return
         if "group_id" in self.fields:
             groups = [(g["id"], g.get("title") or g["id"]) for g in self.board.groups]

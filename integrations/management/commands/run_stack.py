@@ -11,6 +11,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+class _Stop(Exception):
+    """Raised by the signal handler: Ctrl-C in a terminal, or SIGTERM (kill, a supervisor)."""
+
+
+def _stop(signum, frame):
+    raise _Stop
+
+
 class Command(BaseCommand):
     help = "Run the development stack: runserver + qcluster (+ run_sandbox in sandbox mode)."
 
@@ -26,22 +34,31 @@ class Command(BaseCommand):
         if settings.INTEGRATIONS_MODE == "sandbox":
             commands.insert(0, [python, "manage.py", "run_sandbox"])
             self.stdout.write(f"Sandbox mode: Exact and Monday sandboxes at {settings.SANDBOX_URL}")
-        processes = [subprocess.Popen(cmd) for cmd in commands]  # noqa: S603
-        self.stdout.write(f"Admin at http://{addrport}/admin/  (Ctrl-C stops everything)")
+        # Explicit handlers: a shell that starts us in the background (`make run &`) leaves
+        # SIGINT ignored, and then Ctrl-C/kill -INT would stop nothing.
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        processes = []
         try:
+            for cmd in commands:
+                processes.append(subprocess.Popen(cmd))  # noqa: S603
+            self.stdout.write(f"Admin at http://{addrport}/admin/  (Ctrl-C stops everything)")
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
-        except KeyboardInterrupt:
+        except _Stop:
             pass
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             for p in processes:
                 if p.poll() is None:
-                    p.send_signal(signal.SIGINT)
+                    p.terminate()  # SIGTERM: qcluster stops its workers, the servers exit
             for p in processes:
                 try:
-                    p.wait(timeout=10)
+                    p.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     p.kill()
-        failed = [p.args for p in processes if p.returncode not in (0, None, -2, 130)]
+                    p.wait()
+        failed = [p.args for p in processes if p.returncode not in (0, -signal.SIGTERM, 130)]
         if failed:
             self.stderr.write(f"Stopped because a process exited: {failed}")
