@@ -91,6 +91,24 @@ class ClientStats:
     rate_limit_waits: int = 0
     server_retries: int = 0
     waited_seconds: float = 0.0
+    budget_pauses: int = 0
+
+
+@dataclass
+class BudgetTracker:
+    """What Monday last said about the per-minute complexity budget (`complexity.after` and
+    `reset_in_x_seconds`), on the client's clock. Shared by the clients of one connection
+    object, so a poll that makes a client per page still paces across pages."""
+
+    remaining: int | None = None
+    reset_at: float = 0.0
+
+    def wait_for(self, expected: int, now: float) -> float:
+        """Seconds to wait before a request of `expected` points fits; 0 when it fits or
+        when nothing is known (the window has reset, or no answer was seen yet)."""
+        if self.remaining is None or now >= self.reset_at or self.remaining >= expected:
+            return 0.0
+        return self.reset_at - now
 
 
 @dataclass(frozen=True)
@@ -242,12 +260,16 @@ class MondayClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         api_version: str = API_VERSION,
+        budget: BudgetTracker | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._token = token
         self.api_url = api_url
         self.api_version = api_version
         self._session = session or requests.Session()
         self._sleep = sleep
+        self._clock = clock
+        self.budget = budget if budget is not None else BudgetTracker()
         self.last_complexity: dict | None = None
         self.stats = ClientStats()
 
@@ -267,13 +289,24 @@ class MondayClient:
         return result.data
 
     def execute_partial(
-        self, document: str, variables: dict | None = None, *, idempotency_key: str = ""
+        self,
+        document: str,
+        variables: dict | None = None,
+        *,
+        idempotency_key: str = "",
+        expected_complexity: int = 0,
     ) -> GraphQLResult:
-        """Like execute, but errors of single aliases come back in the result, not raised."""
+        """Like execute, but errors of single aliases come back in the result, not raised.
+
+        With `expected_complexity` (the batch builder's estimate), a request that would not fit
+        in the budget Monday last reported waits for the window's reset instead of being sent
+        to be refused with COMPLEXITY_BUDGET_EXHAUSTED.
+        """
         is_mutation = document.lstrip().startswith("mutation")
         may_resend = not is_mutation or bool(idempotency_key)
         rate_waits = server_retries = 0
         while True:
+            self._pace(expected_complexity)
             try:
                 return self._send(document, variables or {}, idempotency_key)
             except RateLimited as err:
@@ -305,6 +338,16 @@ class MondayClient:
     def _wait(self, seconds: float) -> None:
         self.stats.waited_seconds += seconds
         self._sleep(seconds)
+
+    def _pace(self, expected: int) -> None:
+        wait = self.budget.wait_for(expected, self._clock()) if expected > 0 else 0.0
+        if 0 < wait <= self.max_wait_seconds:
+            self.stats.budget_pauses += 1
+            logger.info(
+                "monday.budget.paused",
+                extra={"wait": round(wait, 2), "expected": expected},
+            )
+            self._wait(wait)
 
     def _send(self, document: str, variables: dict, idempotency_key: str) -> GraphQLResult:
         headers = {
@@ -349,6 +392,10 @@ class MondayClient:
         if not isinstance(complexity, dict):
             return
         self.last_complexity = complexity
+        after, reset_in = complexity.get("after"), complexity.get("reset_in_x_seconds")
+        if isinstance(after, int | float) and isinstance(reset_in, int | float):
+            self.budget.remaining = int(after)
+            self.budget.reset_at = self._clock() + float(reset_in)
         cost = int(complexity.get("query") or 0)
         self.stats.max_query_complexity = max(self.stats.max_query_complexity, cost)
         self.stats.total_complexity += cost
@@ -367,4 +414,6 @@ def default_api_url() -> str:
 def for_connection(conn: MondayConnection, **kwargs: Any) -> MondayClient:
     """The one factory: a client for this connection's token and API URL (the one place where
     sandbox or live is decided for Monday.com)."""
+    # Clients made for the same connection object share one budget tracker (see BudgetTracker).
+    kwargs.setdefault("budget", conn.__dict__.setdefault("_monday_budget", BudgetTracker()))
     return MondayClient(token=conn.api_token, api_url=conn.api_url or default_api_url(), **kwargs)

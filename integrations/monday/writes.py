@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from integrations.errors import IntegrationError, ReconnectRequired, UnexpectedResponse
-from integrations.monday.batching import Operation, alias, build_document, pack
+from integrations.monday.batching import Operation, alias, batch_cost, build_document, pack
 from integrations.monday.client import MondayClient
 from integrations.monday.errors import ComplexityExceeded, MondayColumnError
 
@@ -93,7 +93,10 @@ def send_batch(client: MondayClient, batch: list[Pending]) -> dict[str, ItemResu
     document, variables = build_document([p.op for p in batch])
     try:
         result = client.execute_partial(
-            document, variables, idempotency_key=request_key(p.key for p in batch)
+            document,
+            variables,
+            idempotency_key=request_key(p.key for p in batch),
+            expected_complexity=batch_cost([p.op for p in batch]),
         )
     except ReconnectRequired:
         raise

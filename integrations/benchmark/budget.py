@@ -1,0 +1,107 @@
+"""Monday's per-minute complexity budget: how much of it a backfill uses with the limits on.
+
+The Monday sandbox runs on a clock `speed` times faster than real time, and the clients sleep
+and read time on that clock too, so a minute of budget passes in 60/speed real seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from unittest import mock
+
+from integrations import polling
+from integrations.benchmark import measure
+from integrations.benchmark.world import add_invoices, build_world
+from integrations.monday import client as monday_client
+from integrations.sandbox.clock import SandboxClock
+from integrations.sandbox.monday_complexity import Window
+
+SCHEMA = Path(monday_client.__file__).with_name("schema.graphql")
+WINDOW = 60.0
+
+
+class _Charges:
+    """Records each charge of the sandbox's budget window with the window it went into."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.by_window: dict[float, int] = {}
+        real = Window.charge
+
+        def charge(window: Window, now: float, amount: int) -> None:
+            real(window, now, amount)
+            if window.limit == budget:  # not the requests-per-minute window
+                key = window.started_at
+                self.by_window[key] = self.by_window.get(key, 0) + amount
+
+        self.charge = charge
+
+    def shares(self) -> list[float]:
+        return [self.by_window[k] / self.budget for k in sorted(self.by_window)]
+
+
+def run_budget(n: int, *, latency: float, speed: float) -> dict:
+    """Backfill n invoices with Monday's limits on; rolled back afterwards."""
+    clock = SandboxClock(frozen=False, speed=speed)
+    real_factory = monday_client.for_connection
+
+    def paced_factory(conn, **kwargs):
+        kwargs.setdefault("sleep", lambda seconds: time.sleep(seconds / speed))
+        kwargs.setdefault("clock", clock.timestamp)
+        return real_factory(conn, **kwargs)
+
+    with measure.rolled_back():
+        world = build_world(monday_rate_limits=True, monday_clock=clock)
+        try:
+            add_invoices(world, n)
+            charges = _Charges(world.monday.budget_per_minute)
+            world.set_latency(latency)
+            with (
+                mock.patch.object(monday_client, "for_connection", paced_factory),
+                mock.patch.object(Window, "charge", charges.charge),
+            ):
+                started = clock.timestamp()
+                counts = polling.poll_division(world.route, world.division)
+                ended = clock.timestamp()
+            world.set_latency(0)
+            requests = list(world.monday.requests)
+            items = len(world.items())
+        finally:
+            world.close()
+    figures = measure.monday_figures(requests)
+    windows = charges.shares()
+    full = windows[:-1]  # the last window ends with the backfill, not with the minute
+    minutes = (ended - started) / WINDOW
+    return {
+        "n": n,
+        "speed": speed,
+        "latency_ms": round(latency * 1000),
+        "written": counts.get("written", 0),
+        "items_on_board": items,
+        "simulated_minutes": round(minutes, 2),
+        "items_per_minute": round(items / minutes, 1) if minutes else 0.0,
+        "windows": len(windows),
+        "full_window_shares": [round(w, 4) for w in full],
+        "budget_share_full_windows": round(sum(full) / len(full), 4) if full else None,
+        "budget_share_overall": round(
+            figures["total_complexity"] / (world.monday.budget_per_minute * minutes), 4
+        )
+        if minutes
+        else None,
+        "budget_exhausted_errors": figures["budget_exhausted_errors"],
+        "monday_requests": figures["requests"],
+        "max_request_complexity": figures["max_request_complexity"],
+        "ingest_items": ingest_items_in_schema(),
+    }
+
+
+def ingest_items_in_schema() -> dict:
+    """Whether the pinned schema offers a bulk import mutation."""
+    text = SCHEMA.read_text()
+    return {
+        "schema": str(SCHEMA.relative_to(SCHEMA.parents[2])),
+        "api_version": monday_client.API_VERSION,
+        "ingest_items": "ingest_items" in text,
+        "create_items_bulk": any(f" {name}(" in text for name in ("create_items", "bulk_create")),
+    }
