@@ -1,0 +1,99 @@
+"""The webhook phases on PostgreSQL: ingestion under load, the drain, and webhook-to-item
+latency with a real qcluster. The sandboxes are served from this process; gunicorn and the
+qcluster reach them over HTTP through the connections' base_url/api_url."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.db import connection
+
+from integrations.benchmark import measure, processes
+from integrations.benchmark.webhook_load import post_at_rate, tally, wait_drained
+from integrations.benchmark.world import add_invoices, build_world
+from integrations.models import SyncedRecord, WebhookEvent
+
+
+def check_database() -> None:
+    if connection.vendor != "postgresql":
+        raise RuntimeError("The webhook phases need DATABASE_URL to point at PostgreSQL.")
+    if "bench" not in connection.settings_dict["NAME"]:
+        raise RuntimeError("The webhook phases write for real: use a database named *bench*.")
+
+
+def run_webhook_phases(
+    *,
+    latency: float,
+    rate: float,
+    seconds: float,
+    gunicorn_workers: int,
+    q_workers: int,
+    q_poll: float,
+    item_rate: float,
+    item_seconds: float,
+    drain_timeout: float = 1800.0,
+) -> dict:
+    """Ingestion at `rate`/s for `seconds`, drained by a qcluster; then webhook-to-item latency
+    at `item_rate`/s for `item_seconds` with the qcluster running."""
+    check_database()
+    logs = Path(tempfile.mkdtemp(prefix="mlc-bench-"))
+    world = build_world()
+    web = cluster = None
+    try:
+        load_keys = [k.lower() for k in add_invoices(world, int(rate * seconds), seed=1)]
+        item_keys = [k.lower() for k in add_invoices(world, int(item_rate * item_seconds), seed=2)]
+        world.set_latency(latency)
+        env = processes.child_env()
+        port = processes.free_port()
+        web = processes.start_gunicorn(
+            port, workers=gunicorn_workers, env=env, log=logs / "gunicorn.log"
+        )
+        url = f"http://127.0.0.1:{port}/webhooks/exact/"
+        load = post_at_rate(url, load_keys, world.division, rate=rate)
+        cluster = processes.start_qcluster(
+            workers=q_workers, poll=q_poll, env=env, log=logs / "qcluster.log"
+        )
+        drain_s = wait_drained(load_keys, timeout=drain_timeout)
+        ingest = {
+            "rate_per_s": rate,
+            "seconds": seconds,
+            "gunicorn_workers": gunicorn_workers,
+            **load.figures(),
+            **tally(world, load_keys),
+            "drain_s": round(drain_s, 1),
+            "drain_events_per_s": round(len(load_keys) / drain_s, 1) if drain_s else None,
+            "q_workers": q_workers,
+        }
+        ingest["lost"] = ingest["accepted"] - ingest["inbox_events"]
+        ingest["doubled"] = ingest["items_on_board"] - ingest["distinct_items"]
+        trickle = post_at_rate(url, item_keys, world.division, rate=item_rate)
+        wait_drained(item_keys, timeout=drain_timeout)
+        to_item = _to_item(item_keys)
+        to_item.update(rate_per_s=item_rate, seconds=item_seconds, q_poll_s=q_poll)
+        to_item.update(posted=trickle.sent, errors=trickle.errors, **tally(world, item_keys))
+    finally:
+        processes.stop(cluster)
+        processes.stop(web)
+        world.close()
+    return {"webhook_ingest": ingest, "webhook_to_item": to_item, "logs": str(logs)}
+
+
+def _to_item(keys: list[str]) -> dict:
+    """Seconds from WebhookEvent.received_at to SyncedRecord.synced_at, per key."""
+    received = dict(
+        WebhookEvent.objects.filter(exact_key__in=keys).values_list("exact_key", "received_at")
+    )
+    synced = dict(
+        SyncedRecord.objects.filter(exact_key__in=keys).values_list("exact_key", "synced_at")
+    )
+    delays = [
+        (synced[k] - received[k]).total_seconds() for k in keys if received.get(k) and synced.get(k)
+    ]
+    p = measure.percentile
+    return {
+        "measured": len(delays),
+        "p50_s": round(p(delays, 50), 3) if delays else None,
+        "p95_s": round(p(delays, 95), 3) if delays else None,
+        "max_s": round(max(delays), 3) if delays else None,
+    }

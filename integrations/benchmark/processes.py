@@ -1,0 +1,117 @@
+"""The processes the webhook phases run: the benchmark database, gunicorn and a qcluster.
+
+Each process is started by us and stopped by its own pid; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+MANAGE = str(BASE_DIR / "manage.py")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the benchmark database (its name must contain "bench")."""
+    import psycopg
+
+    name = database_name(url)
+    if "bench" not in name or not name.replace("_", "").isalnum():
+        raise ValueError(f"Refusing to recreate database {name!r}: its name must contain 'bench'.")
+    parts = urlsplit(url)
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of the benchmark's child processes: production settings (DEBUG off),
+    the same keys as this process, sandbox mode, quiet logs, persistent DB connections."""
+    env = dict(os.environ)
+    env.update(
+        DEBUG="false",
+        SECRET_KEY=settings.SECRET_KEY,
+        FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
+        INTEGRATIONS_MODE="sandbox",
+        LOG_LEVEL="WARNING",
+        CONN_MAX_AGE="60",
+        PYTHONPATH=str(BASE_DIR),
+    )
+    env.update(extra)
+    return env
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    handle = log.open("ab")
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        args, env=env, cwd=BASE_DIR, stdout=handle, stderr=subprocess.STDOUT
+    )
+
+
+def start_gunicorn(port: int, *, workers: int, env: dict[str, str], log: Path):
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "mlconnector.wsgi",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--backlog",
+        "2048",
+    ]
+    process = start(args, env, log)
+    _wait_ready(f"http://127.0.0.1:{port}/healthz", process)
+    return process
+
+
+def start_qcluster(*, workers: int, poll: float, env: dict[str, str], log: Path):
+    env = {**env, "Q_WORKERS": str(workers), "Q_POLL": str(poll)}
+    return start([sys.executable, MANAGE, "qcluster"], env, log)
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The server exited with {process.returncode} before answering.")
+        try:
+            requests.get(url, timeout=1, headers={"X-Forwarded-Proto": "https"})
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s.")
+
+
+def stop(process: subprocess.Popen | None, timeout: float = 15.0) -> None:
+    """SIGTERM our process, then SIGKILL it if it has not exited in time."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)

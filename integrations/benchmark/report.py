@@ -1,0 +1,173 @@
+"""The benchmark's verdicts against the issue's targets, the printed table and the JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def compare(backfill: dict, naive: dict) -> dict:
+    """API calls of the batched backfill against the naive one, per 1,000 records."""
+    ours = backfill["exact_calls_per_1000"] + backfill["monday_requests_per_1000"]
+    theirs = naive["api_calls_per_1000"]
+    return {
+        "api_calls_per_1000": round(ours, 2),
+        "naive_api_calls_per_1000": theirs,
+        "reduction_x": round(theirs / ours, 1) if ours else None,
+        "naive_sample": naive["n"],
+        "wall_per_1000_s": round(backfill["wall_s"] * 1000 / backfill["n"], 2),
+        "naive_wall_per_1000_s": round(naive["wall_s"] * 1000 / naive["n"], 2),
+    }
+
+
+def _target(name: str, value, target: str, ok: bool | None, note: str = "") -> dict:
+    verdict = "n/a" if ok is None else ("PASS" if ok else "FAIL")
+    return {"target": name, "value": value, "goal": target, "verdict": verdict, "note": note}
+
+
+def targets(results: dict) -> list[dict]:
+    b, c = results["backfill"], results.get("comparison")
+    rows = [
+        _target(
+            "Exact calls per 1,000 invoices",
+            b["exact_calls_per_1000"],
+            "<= 5",
+            b["exact_calls_per_1000"] <= 5,
+        ),
+        _target(
+            "Monday requests per 1,000 items",
+            b["monday_requests_per_1000"],
+            "<= 50",
+            b["monday_requests_per_1000"] <= 50,
+        ),
+        _target(
+            "Largest request / per-query ceiling",
+            f"{b['monday_max_request_share_of_ceiling']:.1%}",
+            "<= 20%",
+            b["monday_max_request_share_of_ceiling"] <= 0.20,
+        ),
+    ]
+    if c:
+        rows.append(
+            _target(
+                "Fewer API calls than naive",
+                f"{c['reduction_x']}x",
+                ">= 50x",
+                (c["reduction_x"] or 0) >= 50,
+                f"naive sampled on {c['naive_sample']} records",
+            )
+        )
+    budget = results.get("budget")
+    if budget:
+        share = budget["budget_share_full_windows"] or budget["budget_share_overall"] or 0
+        rows.append(
+            _target(
+                "Monday budget used (limits on)",
+                f"{share:.1%}, {budget['budget_exhausted_errors']} refused",
+                ">= 90%, 0 refused",
+                share >= 0.9 and budget["budget_exhausted_errors"] == 0,
+            )
+        )
+    ingest = results.get("webhook_ingest")
+    if ingest:
+        whole = ingest["accepted"] == ingest["inbox_events"] == ingest["distinct_items"]
+        ok = (
+            ingest["p99_ms"] is not None
+            and ingest["p99_ms"] <= 50
+            and ingest["errors"] == 0
+            and whole
+            and ingest["doubled"] == 0
+        )
+        rows.append(
+            _target(
+                f"Webhook p99 at {ingest['rate_per_s']:g}/s, nothing lost",
+                f"{ingest['p99_ms']} ms; {ingest['accepted']}/{ingest['inbox_events']}/"
+                f"{ingest['items_on_board']}",
+                "<= 50 ms; accepted = inbox = items",
+                ok,
+            )
+        )
+    to_item = results.get("webhook_to_item")
+    if to_item:
+        rows.append(
+            _target(
+                "Webhook-to-item p95",
+                f"{to_item['p95_s']} s",
+                "<= 2 s",
+                to_item["p95_s"] is not None and to_item["p95_s"] <= 2,
+            )
+        )
+    return rows
+
+
+def table(results: dict) -> str:
+    """The printed report: verdicts, the figures behind them, and growth with N."""
+    lines = ["| target | measured | goal | verdict |", "| --- | --- | --- | --- |"]
+    for t in results["targets"]:
+        lines.append(f"| {t['target']} | {t['value']} | {t['goal']} | {t['verdict']} |")
+    lines += ["", *_figures(results)]
+    if results.get("scaling"):
+        lines += ["", *_scaling(results["scaling"])]
+    return "\n".join(lines)
+
+
+def _figures(results: dict) -> list[str]:
+    b, n = results["backfill"], results.get("naive")
+    out = [
+        f"Backfill of {b['n']:,} invoices x 3 lines at {b['latency_ms']} ms a call "
+        f"(limits off): {b['wall_s']} s wall, {b['records_per_s']} records/s, "
+        f"{b['cpu_ms_per_record']} ms CPU/record ({b['app_cpu_ms_per_record']} ms in the app "
+        f"thread), peak RSS {b['peak_rss_mb']} MB; {b['exact_calls']} Exact calls, "
+        f"{b['monday_requests']} Monday requests, largest {b['monday_max_request_complexity']:,} "
+        f"points; at this pace it would need {b['budget_demand_x']}x Monday's minute budget.",
+    ]
+    if n:
+        out.append(
+            f"Naive (sampled on {n['n']} records): {n['api_calls_per_1000']:,} API calls per "
+            f"1,000, {n['records_per_s']} records/s, {n['app_cpu_ms_per_record']} ms app "
+            "CPU/record."
+        )
+    budget = results.get("budget")
+    if budget:
+        out.append(
+            f"Budget (limits on, clock x{budget['speed']:g}, {budget['n']:,} invoices): "
+            f"{budget['items_per_minute']} items/min, full windows "
+            f"{budget['full_window_shares']}, overall {budget['budget_share_overall']}; "
+            f"ingest_items in schema {budget['ingest_items']['api_version']}: "
+            f"{budget['ingest_items']['ingest_items']}."
+        )
+    ingest, to_item = results.get("webhook_ingest"), results.get("webhook_to_item")
+    if ingest:
+        out.append(
+            f"Webhooks: {ingest['sent']} sent at {ingest['achieved_rate_per_s']}/s, p50/p95/p99 "
+            f"{ingest['p50_ms']}/{ingest['p95_ms']}/{ingest['p99_ms']} ms, {ingest['errors']} "
+            f"errors; drained by {ingest['q_workers']} workers in {ingest['drain_s']} s "
+            f"({ingest['drain_events_per_s']}/s); states {ingest['event_states']}."
+        )
+    if to_item:
+        out.append(
+            f"Webhook-to-item at {to_item['rate_per_s']:g}/s: p50 {to_item['p50_s']} s, p95 "
+            f"{to_item['p95_s']} s over {to_item['measured']} events (Q_POLL {to_item['q_poll_s']})."
+        )
+    return out
+
+
+def _scaling(rows: list[dict]) -> list[str]:
+    out = [
+        "| N | Exact calls/1k | Monday req/1k | largest request | wall s | records/s "
+        "| CPU ms/record | app CPU ms/record | peak RSS MB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r['n']:,} | {r['exact_calls_per_1000']} | {r['monday_requests_per_1000']} "
+            f"| {r['monday_max_request_share_of_ceiling']:.1%} | {r['wall_s']} "
+            f"| {r['records_per_s']} | {r['cpu_ms_per_record']} | {r['app_cpu_ms_per_record']} "
+            f"| {r['peak_rss_mb']} |"
+        )
+    return out
+
+
+def write_json(results: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
