@@ -132,6 +132,8 @@ def process_webhook_event(event: WebhookEvent) -> str:
         return _finish(event, State.IGNORED, error="No enabled route syncs this event any more.")
     if any(r.exact_connection.status != ConnectionStatus.CONNECTED for r in routes):
         return _finish(event, State.WAITING, error="Exact Online needs re-authorization.")
+    if any(r.monday_connection.status != ConnectionStatus.CONNECTED for r in routes):
+        return _finish(event, State.WAITING, error="Monday.com needs to be reconnected.")
     try:
         for route in routes:
             sync.sync_record(
@@ -182,7 +184,10 @@ def enqueue_due_events() -> int:
     waiting = WebhookEvent.objects.filter(state=State.WAITING)
     for event in waiting:
         routes = routing.routes_for(event.topic, event.division)
-        if routes.exclude(exact_connection__status=ConnectionStatus.CONNECTED).exists():
+        down = ~Q(exact_connection__status=ConnectionStatus.CONNECTED) | ~Q(
+            monday_connection__status=ConnectionStatus.CONNECTED
+        )
+        if routes.filter(down).exists():
             continue
         WebhookEvent.objects.filter(pk=event.pk, state=State.WAITING).update(state=State.PENDING)
     # Fresh events were queued on receipt; only re-queue retries and ones left behind.

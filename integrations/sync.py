@@ -17,12 +17,13 @@ from django.utils import timezone
 
 import audit
 from integrations import item_builder
-from integrations.errors import IntegrationError, RemoteRejected
+from integrations.errors import IntegrationError, ReconnectRequired, RemoteRejected
 from integrations.exact import client as exact_client
 from integrations.models import ColumnRole, MondayBoard, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
 from integrations.monday.errors import MondayColumnError
+from integrations.monday_connections import mark_monday_needs_attention, upsert_for_connection
 from mappings.resolve import load_context
 
 logger = logging.getLogger(__name__)
@@ -137,13 +138,23 @@ def write_documents(route: Route, docs, *, via: str, correlation_id: str = "") -
         # Committed before the write: if this worker dies after Monday applied the write, the
         # next attempt sees attempts without an item id and looks the item up first.
         SyncedRecord.objects.filter(pk__in=ids).update(write_attempts=F("write_attempts") + 1)
-        with transaction.atomic():
-            locked = {
-                r.exact_key: r
-                for r in SyncedRecord.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-            }
-            _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcome)
-            records.update(locked)
+        try:
+            with transaction.atomic():
+                locked = {
+                    r.exact_key: r
+                    for r in SyncedRecord.objects.select_for_update()
+                    .filter(pk__in=ids)
+                    .order_by("pk")
+                }
+                _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcome)
+                records.update(locked)
+        except ReconnectRequired as exc:
+            # Only Monday is called under the lock; its rejection of the token was rolled back
+            # with the transaction, so record it again now that the transaction is over.
+            mark_monday_needs_attention(
+                route.monday_connection, reason=f"{exc.message} {exc.hint}".strip()
+            )
+            raise
     outcome.records = [records[str(d.key)] for d in docs]
     return outcome
 
@@ -194,7 +205,9 @@ def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcom
             flag_column, item_builder.REVIEW_LABEL, create_labels=True
         )
         flag = (flag_column["id"], encoded.value) if encoded.value is not None else None
-    results = _upsert_dropping_rejected_columns(client, writes, built, flag)
+    results = _upsert_dropping_rejected_columns(
+        client, route.monday_connection, writes, built, flag
+    )
     for result in results:
         rec, item, doc = locked[result.ref], built[result.ref], docs_by_key[result.ref]
         if result.error is not None:
@@ -207,7 +220,7 @@ def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcom
             sync_lines(client, rec, item)
 
 
-def _upsert_dropping_rejected_columns(client, writes, built, flag, rounds: int = 3):
+def _upsert_dropping_rejected_columns(client, connection, writes, built, flag, rounds: int = 3):
     """Upsert; when Monday refuses one column's value (a label it does not have, a value that
     does not fit), write the item without that column and flag it with Monday's sentence:
     a mapping problem never costs the item. Other errors come back on their result."""
@@ -217,7 +230,7 @@ def _upsert_dropping_rejected_columns(client, writes, built, flag, rounds: int =
         if not pending:
             break
         retry = []
-        for result in monday_items.upsert_items(client, pending):
+        for result in upsert_for_connection(connection, pending, client=client):
             error = result.error
             column_id = getattr(error, "column_id", "")
             write = next(w for w in pending if w.ref == result.ref)
@@ -308,7 +321,7 @@ def mark_deleted(
                 idempotency_key=f"r{route.pk}:{exact_key}:deleted",
                 create_labels_if_missing=True,
             )
-            (result,) = monday_items.upsert_items(client, [write])
+            (result,) = upsert_for_connection(route.monday_connection, [write], client=client)
             if result.error is not None:
                 raise result.error
     before = {"state": rec.state}

@@ -264,3 +264,25 @@ def test_a_division_moved_by_exact_is_resynchronised_without_duplicates(live):
     (item,) = live.items()
     assert "After the move" in texts(item)["description"]
     assert AuditEvent.objects.filter(action="poll.cursor_reset").count() == 1
+
+
+def test_a_revoked_monday_token_parks_events_until_monday_is_reconnected(live):
+    from integrations import inbox, monday_connections
+    from tests.e2e.conftest import MONDAY_TOKEN
+
+    live.monday._tokens.pop(MONDAY_TOKEN)  # the token is revoked in Monday.com
+    live.invoice()
+    assert live.drain() == ["waiting"]
+    live.monday_conn.refresh_from_db()
+    assert live.monday_conn.status == "needs_reauth"
+    assert AuditEvent.objects.filter(object_type="integrations.MondayConnection").exists()
+    live.monday.add_token("fresh-token")
+    monday_connections.connect_monday_token(
+        user=live.user, name="Sandbox Monday", token="fresh-token", connection=live.monday_conn
+    )
+    WebhookEvent.objects.update(
+        received_at=WebhookEvent.objects.get().received_at.replace(year=2020)
+    )
+    assert inbox.enqueue_due_events() == 1
+    assert live.drain() == ["done"]
+    assert len(live.items()) == 1
