@@ -167,7 +167,7 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
     ]
     list_filter = ["entity", "enabled"]
     filter_horizontal = ["divisions"]
-    actions = ["sync_now", "register_webhooks"]
+    actions = ["sync_now", "register_webhooks", "list_webhooks", "remove_webhooks"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The role fields are added per instance (they depend on the board), so the form class
@@ -236,6 +236,38 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
             request,
             f"Webhooks: {counts['created']} subscription(s) created, {counts['present']} already there.",
             messages.SUCCESS,
+        )
+
+    @admin.action(description="List Exact webhook subscriptions")
+    def list_webhooks(self, request, queryset):
+        from integrations import subscriptions
+        from integrations.errors import IntegrationError
+
+        try:
+            rows = subscriptions.list_subscriptions()
+        except IntegrationError as exc:
+            self.message_user(request, f"{exc.message} {exc.hint}", messages.ERROR)
+            return
+        for row in rows:
+            self.message_user(
+                request,
+                f"Division {row['division']}: {row.get('Topic')} → {row.get('CallbackURL')}",
+            )
+        if not rows:
+            self.message_user(request, "No webhook subscriptions: register them.", messages.WARNING)
+
+    @admin.action(description="Remove Exact webhook subscriptions")
+    def remove_webhooks(self, request, queryset):
+        from integrations import subscriptions
+        from integrations.errors import IntegrationError
+
+        try:
+            removed = subscriptions.remove_subscriptions(user=request.user)
+        except IntegrationError as exc:
+            self.message_user(request, f"{exc.message} {exc.hint}", messages.ERROR)
+            return
+        self.message_user(
+            request, f"Removed {removed} subscription(s); polling still runs.", messages.SUCCESS
         )
 
     def save_related(self, request, form, formsets, change):

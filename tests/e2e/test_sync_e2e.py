@@ -286,3 +286,23 @@ def test_a_revoked_monday_token_parks_events_until_monday_is_reconnected(live):
     assert inbox.enqueue_due_events() == 1
     assert live.drain() == ["done"]
     assert len(live.items()) == 1
+
+
+def test_webhook_subscriptions_register_list_remove_and_the_daily_check_recreates(live, capsys):
+    from django.core.management import call_command
+
+    # The live fixture subscribed both divisions already: registering again creates nothing.
+    assert subscriptions.register_subscriptions() == {"created": 0, "present": 2}
+    call_command("exact_webhooks", "list")
+    out = capsys.readouterr().out
+    assert "SalesInvoices" in out and "https://connector.example.test/webhooks/exact/" in out
+    from integrations.exact.client import for_connection
+
+    client = for_connection(live.exact_conn)
+    (sub,) = client.list_webhook_subscriptions(101)
+    client.delete_webhook_subscription(101, sub["ID"])  # someone removed it in Exact
+    assert subscriptions.ensure_webhook_subscriptions() == 1
+    call_command("exact_webhooks", "remove")
+    assert "2 subscription(s) removed" in capsys.readouterr().out
+    assert client.list_webhook_subscriptions(101) == client.list_webhook_subscriptions(102) == []
+    assert AuditEvent.objects.filter(action="webhook.unsubscribed").count() == 2
