@@ -1,0 +1,76 @@
+"""The inbox's own retry state: claim once, back off, dead after the last attempt, stale claims."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations import inbox
+from integrations.models import WebhookEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def make_event(**kw):
+    fields = dict(
+        dedupe_key="k1",
+        topic="SalesInvoices",
+        action="update",
+        division=101,
+        exact_key="c7d1a0f2-1111-2222-3333-444455556666",
+        raw_body="{}",
+    )
+    fields.update(kw)
+    return WebhookEvent.objects.create(**fields)
+
+
+def test_backoff_grows_and_is_capped():
+    assert [inbox.backoff(n).total_seconds() for n in (1, 2, 3, 10)] == [30, 60, 120, 1800]
+
+
+def test_an_event_is_claimed_by_one_worker_only(route):
+    event = make_event()
+    assert inbox._claim(event) is True
+    again = WebhookEvent.objects.get(pk=event.pk)
+    assert inbox._claim(again) is False
+    assert WebhookEvent.objects.get(pk=event.pk).attempts == 1
+
+
+def test_a_retryable_failure_schedules_a_retry_then_goes_dead(route):
+    event = make_event(attempts=0)
+    inbox._claim(event)
+    assert inbox._finish(event, WebhookEvent.State.DEAD, error="Exact 503", retry=True) == "pending"
+    assert event.next_attempt_at > timezone.now()
+    event.attempts = inbox.MAX_ATTEMPTS
+    assert inbox._finish(event, WebhookEvent.State.DEAD, error="Exact 503", retry=True) == "dead"
+    assert WebhookEvent.objects.get(pk=event.pk).last_error == "Exact 503"
+
+
+def test_an_event_without_a_route_any_more_ends_ignored(route):
+    event = make_event(division=999)
+    assert inbox.process_webhook_event(event) == "ignored"
+
+
+def test_stale_claims_of_dead_workers_are_put_back(route):
+    event = make_event(
+        state=WebhookEvent.State.PROCESSING,
+        claimed_at=timezone.now() - inbox.STALE_CLAIM - timedelta(seconds=5),
+        received_at=timezone.now() - timedelta(hours=1),
+    )
+    assert inbox.enqueue_due_events() == 1
+    assert WebhookEvent.objects.get(pk=event.pk).state == WebhookEvent.State.PENDING
+
+
+def test_a_fresh_claim_is_left_alone(route):
+    make_event(state=WebhookEvent.State.PROCESSING, claimed_at=timezone.now())
+    assert inbox.enqueue_due_events() == 0
+
+
+def test_retry_puts_a_dead_event_back_and_audits(route, staff_user):
+    from audit.models import AuditEvent
+
+    event = make_event(state=WebhookEvent.State.DEAD, attempts=6, last_error="x")
+    inbox.retry_event(event, user=staff_user)
+    event.refresh_from_db()
+    assert (event.state, event.attempts, event.last_error) == ("pending", 0, "")
+    assert AuditEvent.objects.filter(action="webhook.retried", actor="admin").count() == 1
