@@ -35,8 +35,22 @@ def badge(state: str, label: str):
     )
 
 
+class StateRowAdmin(admin.ModelAdmin):
+    """Rows the system writes (records, events): read-only here, with a state badge."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="State", ordering="state")
+    def status(self, obj):
+        return badge(obj.state, obj.get_state_display())
+
+
 @admin.register(SyncedRecord)
-class SyncedRecordAdmin(ReviewQueueMixin, admin.ModelAdmin):
+class SyncedRecordAdmin(ReviewQueueMixin, StateRowAdmin):
     list_display = [
         "exact_number",
         "status",
@@ -54,16 +68,6 @@ class SyncedRecordAdmin(ReviewQueueMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in SyncedRecord._meta.fields]
     actions = ["resync"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="State", ordering="state")
-    def status(self, obj):
-        return badge(obj.state, obj.get_state_display())
-
     @admin.display(description="Amount")
     def amount(self, obj):
         snap = obj.snapshot or {}
@@ -80,19 +84,11 @@ class SyncedRecordAdmin(ReviewQueueMixin, admin.ModelAdmin):
 
     @admin.action(description="Re-sync selected records from Exact Online")
     def resync(self, request, queryset):
-        from integrations import sync  # imports both API clients: only when used
-
-        counts = sync.resync_records(queryset, user=request.user, correlation_id="admin:resync")
-        self.message_user(
-            request,
-            f"Re-synced {counts['synced']} record(s); {counts['flagged']} still flagged; "
-            f"{counts['failed']} failed (see their errors).",
-            messages.WARNING if counts["failed"] else messages.SUCCESS,
-        )
+        self._resync(request, queryset)
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(StateRowAdmin):
     list_display = [
         "received_at",
         "topic",
@@ -107,16 +103,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
     search_fields = ["exact_key", "topic"]
     readonly_fields = [f.name for f in WebhookEvent._meta.fields]
     actions = ["retry"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="State", ordering="state")
-    def status(self, obj):
-        return badge(obj.state, obj.get_state_display())
 
     @admin.display(description="Error / reason")
     def error(self, obj):
