@@ -1,8 +1,9 @@
 """The sandbox demo: both emulations seeded with a realistic company, plus a landing page with a
-"post a new invoice" button. Served by `python manage.py run_sandbox`."""
+"post a new invoice" button per division. Served by `python manage.py run_sandbox`."""
 
 from __future__ import annotations
 
+import copy
 import html
 import random
 from datetime import date
@@ -10,25 +11,56 @@ from urllib.parse import parse_qs
 
 from integrations.sandbox.exact import ExactSandbox
 from integrations.sandbox.monday import MondaySandbox
+from integrations.sandbox.monday_fixtures import FINANCE_COLUMNS, FINANCE_GROUPS
 
 DEMO_MONDAY_TOKEN = "sandbox-monday-token"
+DEMO_BOARD_NAME = "Finance — sales invoices"
 
 
 class Demo:
     """A seeded Exact sandbox, a Monday sandbox with a finance board, and a landing page."""
 
     def __init__(
-        self, *, exact: ExactSandbox | None = None, monday: MondaySandbox | None = None, seed=42
+        self,
+        *,
+        exact: ExactSandbox | None = None,
+        monday: MondaySandbox | None = None,
+        seed: int = 42,
+        admin_url: str = "http://127.0.0.1:8000/admin/",
     ):
         self.exact = exact or ExactSandbox()
         self.monday = monday or MondaySandbox()
+        self.admin_url = admin_url
         self.random = random.Random(seed)
         self.exact.seed_company(seed=seed)
         self.exact.webhooks_enabled = True
         self.monday.add_token(
             DEMO_MONDAY_TOKEN, user_name="Demo Admin", account_name="Demo Finance"
         )
-        self.board_id = self.monday.finance_board("Finance — sales invoices")
+        self.board_id = self.monday.add_board(
+            DEMO_BOARD_NAME, columns=self._board_columns(), groups=FINANCE_GROUPS
+        )
+
+    def _board_columns(self) -> list[dict]:
+        """The finance board, its GL account and cost center labels those of the seeded company
+        (so mapping a code to its label is all a newcomer does)."""
+        gl_labels, cc_labels = {}, {}
+        for code, _name in self.divisions():
+            for gl in self.exact.gl_accounts(code):
+                gl_labels.setdefault(gl["Code"], f"{gl['Code']} {gl['Description']}")
+            for cc in self.exact.cost_centers(code):
+                cc_labels.setdefault(cc["Code"], cc["Code"])
+        columns = copy.deepcopy(FINANCE_COLUMNS)
+        for column in columns:
+            labels = {"gl_account": gl_labels, "cost_center": cc_labels}.get(column["id"])
+            if labels is not None:
+                column["settings"] = {
+                    "labels": [
+                        {"id": n, "name": name}
+                        for n, name in enumerate(sorted(labels.values()), start=1)
+                    ]
+                }
+        return columns
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
@@ -40,7 +72,10 @@ class Demo:
                 return app(environ, start_response)
         if path == "/post-invoice" and environ.get("REQUEST_METHOD") == "POST":
             return self._post_invoice(environ, start_response)
-        return self._landing(start_response)
+        if path != "/":
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"Not Found"]
+        return self._landing(environ, start_response)
 
     def divisions(self) -> list[tuple[int, str]]:
         return self.exact.division_list()
@@ -48,8 +83,12 @@ class Demo:
     def post_invoice(self, division: int) -> dict:
         """Create a new open sales invoice in the Exact sandbox (fires its webhook)."""
         accounts = self.exact.accounts(division, customers=True)
-        gl_accounts = [g for g in self.exact.gl_accounts(division) if g["Code"].startswith("8")]
-        cost_centers = self.exact.cost_centers(division)
+        gl_accounts = [
+            g
+            for g in self.exact.gl_accounts(division)
+            if g["Code"].startswith("8") and not g["IsBlocked"]
+        ]
+        cost_centers = [c for c in self.exact.cost_centers(division) if c["Active"]]
         lines = [
             {
                 "GLAccount": self.random.choice(gl_accounts)["ID"],
@@ -74,24 +113,48 @@ class Demo:
     def _post_invoice(self, environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         form = parse_qs(environ["wsgi.input"].read(length).decode())
-        invoice = self.post_invoice(int(form["division"][0]))
-        start_response("303 See Other", [("Location", f"/?posted={invoice['InvoiceID']}")])
+        try:
+            division = int(form["division"][0])
+        except (KeyError, ValueError):
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"Choose a division."]
+        if division not in dict(self.divisions()):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"No such division."]
+        invoice = self.post_invoice(division)
+        location = f"{environ.get('SCRIPT_NAME', '')}/?posted={invoice['InvoiceNumber']}"
+        start_response("303 See Other", [("Location", location)])
         return [b""]
 
-    def _landing(self, start_response):
+    def _landing(self, environ, start_response):
+        root = environ.get("SCRIPT_NAME", "")
+        posted = parse_qs(environ.get("QUERY_STRING", "")).get("posted", [""])[0]
+        notice = (
+            f'<p id="posted" style="background:#e8f5e9;padding:6px">Invoice '
+            f"{html.escape(posted)} posted in Exact Online (sandbox). Its webhook went to the "
+            f'connector; watch the <a href="{root}/monday/boards/{self.board_id}">board</a>.</p>'
+            if posted
+            else ""
+        )
         divisions = "".join(
-            f'<form method="post" action="/post-invoice"><input type="hidden" name="division" value="{code}">'
-            f'<button type="submit">Post a new sales invoice in {html.escape(name)} ({code})</button></form>'
+            f'<form method="post" action="{root}/post-invoice">'
+            f'<input type="hidden" name="division" value="{code}">'
+            f'<button type="submit" id="post-{code}">Post a new sales invoice in '
+            f"{html.escape(name)} ({code})</button></form>"
             for code, name in self.divisions()
         )
         page = f"""<!doctype html><html><head><title>ml-connector sandbox</title></head><body>
-<h1>ml-connector sandbox</h1>
+<h1>ml-connector sandbox</h1>{notice}
 <p>Local emulations of Exact Online (<code>/exact</code>) and Monday.com (<code>/monday/v2</code>).
-Nothing here is real.</p>
+Nothing here is real. The connector's admin: <a href="{html.escape(self.admin_url)}">{html.escape(self.admin_url)}</a>.</p>
 <h2>Monday.com</h2>
 <p>Personal API token for the sandbox: <code id="monday-token">{DEMO_MONDAY_TOKEN}</code></p>
-<p><a href="/monday/boards/{self.board_id}">Open the finance board</a> (read-only view)</p>
-<h2>Exact Online</h2>{divisions}
+<p><a id="board-link" href="{root}/monday/boards/{self.board_id}">Open the finance board</a>
+(read-only view; new items appear here)</p>
+<h2>Exact Online</h2>
+<p>Three administrations (divisions), each with a chart of GL accounts, cost centers per office
+and project, customers, suppliers, invoices and orders. You sign in on the sandbox's consent
+page when you click "Connect Exact Online" in the admin.</p>{divisions}
 </body></html>"""
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [page.encode()]

@@ -23,7 +23,7 @@ class Command(BaseCommand):
             client_secret=settings.EXACT_CLIENT_SECRET,
             webhook_secret=settings.EXACT_WEBHOOK_SECRET,
         )
-        demo = Demo(exact=exact)
+        demo = Demo(exact=exact, admin_url=f"{settings.PUBLIC_BASE_URL}/admin/")
         parts = urlsplit(settings.SANDBOX_URL)
         server, url = serve(demo, host=parts.hostname or "127.0.0.1", port=parts.port or 8001)
         self.stdout.write(f"Sandbox at {url} (Monday token: see the page). Ctrl-C stops it.")
