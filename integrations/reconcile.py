@@ -147,8 +147,12 @@ def fix(report: Report, *, keys: list[str] | None = None, user=None) -> int:
         if diff.kind == "extra":
             sync.mark_deleted(report.route, division=report.division, exact_key=diff.exact_key)
         else:
+            salt = ""
             if diff.kind == "missing":
-                # The item is gone from the board: forget its id so the upsert creates it again.
+                # The item is gone from the board: forget its id so the upsert creates it again,
+                # under a fresh Idempotency-Key (Monday would replay the first creation).
+                gone = records.values_list("monday_item_id", flat=True).first() or ""
+                salt = f":re{gone}"
                 records.update(monday_item_id="", content_hash="", write_attempts=0)
             else:
                 records.update(content_hash="", snapshot={})
@@ -158,6 +162,7 @@ def fix(report: Report, *, keys: list[str] | None = None, user=None) -> int:
                 exact_key=diff.exact_key,
                 via=SyncedRecord.Via.MANUAL,
                 correlation_id="reconcile",
+                key_salt=salt,
             )
         fixed += 1
     audit.record(

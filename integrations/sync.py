@@ -67,6 +67,7 @@ def sync_record(
     deleted: bool = False,
     via: str = SyncedRecord.Via.WEBHOOK,
     correlation_id: str = "",
+    key_salt: str = "",
 ) -> SyncedRecord | None:
     """Fetch one Exact record with its lines and upsert its Monday item. Idempotent.
 
@@ -84,7 +85,9 @@ def sync_record(
         return mark_deleted(
             route, division=division, exact_key=exact_key, correlation_id=correlation_id
         )
-    outcome = write_documents(route, [doc], via=via, correlation_id=correlation_id)
+    outcome = write_documents(
+        route, [doc], via=via, correlation_id=correlation_id, key_salt=key_salt
+    )
     if outcome.errors:
         raise outcome.errors[0]
     return outcome.records[0]
@@ -113,7 +116,9 @@ def _ensure_records(route: Route, docs, via: str) -> dict[str, SyncedRecord]:
     return existing
 
 
-def write_documents(route: Route, docs, *, via: str, correlation_id: str = "") -> WriteOutcome:
+def write_documents(
+    route: Route, docs, *, via: str, correlation_id: str = "", key_salt: str = ""
+) -> WriteOutcome:
     """Upsert the Monday items of these documents (one batch). Unchanged ones cost nothing.
 
     Each record's row is locked while its item is written, so concurrent workers never create
@@ -146,7 +151,9 @@ def write_documents(route: Route, docs, *, via: str, correlation_id: str = "") -
                     .filter(pk__in=ids)
                     .order_by("pk")
                 }
-                _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcome)
+                _write_locked(
+                    route, locked, built, docs_by_key, via, correlation_id, outcome, key_salt
+                )
                 records.update(locked)
         except ReconnectRequired as exc:
             # Only Monday is called under the lock; its rejection of the token was rolled back
@@ -169,7 +176,9 @@ def _is_current(rec: SyncedRecord, item, doc) -> bool:
     )
 
 
-def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcome) -> None:
+def _write_locked(
+    route, locked, built, docs_by_key, via, correlation_id, outcome, key_salt=""
+) -> None:
     client = monday_client.for_connection(route.monday_connection)
     key_column = route.column(ColumnRole.EXACT_KEY)
     writes = []
@@ -192,9 +201,9 @@ def _write_locked(route, locked, built, docs_by_key, via, correlation_id, outcom
                 item_id=rec.monday_item_id or None,
                 key_column_id=key_column if lookup else "",
                 key_value=key,
-                # Per attempt: a re-creation (reconciliation) must not replay an old answer; a
-                # lost answer is covered by the lookup by Exact key above.
-                idempotency_key=f"r{route.pk}:{key}:{item.content_hash[:16]}:{rec.write_attempts}",
+                # Same content, same key: a retry after a lost answer is replayed by Monday.
+                # A deliberate re-creation (reconciliation) passes a salt for a fresh key.
+                idempotency_key=f"r{route.pk}:{key}:{item.content_hash[:16]}{key_salt}",
                 create_labels_if_missing=route.create_labels_if_missing,
             )
         )

@@ -52,6 +52,17 @@ def verify(body: bytes, secret: str) -> bytes:
     return content
 
 
+def _division(value) -> int | None:
+    """Exact's Division is an Int32 (digits in a string are tolerated); anything else is refused."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
+        raise MalformedPayload("Division is not a division number.")
+    return value
+
+
 def parse(content: bytes) -> WebhookNotification:
     """Parse the verified Content object; raise MalformedPayload when it is not usable."""
     try:
@@ -60,12 +71,7 @@ def parse(content: bytes) -> WebhookNotification:
         raise MalformedPayload("Content is not valid JSON.") from exc
     if not isinstance(data, dict) or not isinstance(data.get("Topic"), str):
         raise MalformedPayload("Content has no Topic.")
-    division = data.get("Division")
-    if division is not None and not isinstance(division, int):
-        try:
-            division = int(division)
-        except (TypeError, ValueError) as exc:
-            raise MalformedPayload("Division is not a number.") from exc
+    division = _division(data.get("Division"))
     return WebhookNotification(
         topic=data["Topic"][:80],
         action=str(data.get("Action", "")).lower()[:20],

@@ -141,3 +141,11 @@ def test_webhook_is_exempt_from_csrf_and_needs_no_login(route, post):
 
     strict = Client(enforce_csrf_checks=True)
     assert post(strict, envelope(content(), SECRET)).status_code == 200
+
+
+@pytest.mark.parametrize("division", ["9223372036854775808", "-1", "true", "1.5"])
+def test_a_division_that_is_not_an_exact_division_number_gets_400(client, route, post, division):
+    raw = content(division=division)
+    response = post(client, envelope(raw, SECRET))
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
