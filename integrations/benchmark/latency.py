@@ -4,6 +4,7 @@ qcluster reach them over HTTP through the connections' base_url/api_url."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -51,26 +52,32 @@ def run_webhook_phases(
         )
         url = f"http://127.0.0.1:{port}/webhooks/exact/"
         load = post_at_rate(url, load_keys, world.division, rate=rate)
+        load_average = [round(x, 2) for x in os.getloadavg()]
         cluster = processes.start_qcluster(
             workers=q_workers, poll=q_poll, env=env, log=logs / "qcluster.log"
         )
-        drain_s = wait_drained(load_keys, timeout=drain_timeout)
+        drain_s, undrained = wait_drained(load_keys, timeout=drain_timeout)
         ingest = {
             "rate_per_s": rate,
             "seconds": seconds,
             "gunicorn_workers": gunicorn_workers,
+            # Other work on the machine competes for the same cores: the 1/5/15-min load.
+            "load_average": load_average,
             **load.figures(),
             **tally(world, load_keys),
             "drain_s": round(drain_s, 1),
+            "undrained": undrained,
             "drain_events_per_s": round(len(load_keys) / drain_s, 1) if drain_s else None,
             "q_workers": q_workers,
         }
         ingest["lost"] = ingest["accepted"] - ingest["inbox_events"]
         ingest["doubled"] = ingest["items_on_board"] - ingest["distinct_items"]
         trickle = post_at_rate(url, item_keys, world.division, rate=item_rate)
-        wait_drained(item_keys, timeout=drain_timeout)
+        _, undrained = wait_drained(item_keys, timeout=drain_timeout)
         to_item = _to_item(item_keys)
-        to_item.update(rate_per_s=item_rate, seconds=item_seconds, q_poll_s=q_poll)
+        to_item.update(
+            rate_per_s=item_rate, seconds=item_seconds, q_poll_s=q_poll, undrained=undrained
+        )
         to_item.update(posted=trickle.sent, errors=trickle.errors, **tally(world, item_keys))
     finally:
         processes.stop(cluster)
