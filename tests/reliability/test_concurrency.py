@@ -62,7 +62,7 @@ def test_one_invoice_delivered_five_times_at_once_is_stored_once_and_written_onc
     bodies = capture_webhooks(live)
     invoice = live.invoice()
     (body,) = bodies
-    COUNTS["concurrent webhook redeliveries"] += 5
+    COUNTS["faults injected: concurrent redeliveries of one webhook"] += 5
     answers = run_concurrently([post(body) for _ in range(5)])
     assert sorted(answers) == [(200, "duplicate")] * 4 + [(200, "pending")]
     assert WebhookEvent.objects.count() == 1
@@ -91,7 +91,7 @@ def test_different_events_for_one_invoice_on_several_workers_write_one_item(live
         assert Client().post("/webhooks/exact/", data=body, content_type="application/json")
     events = list(WebhookEvent.objects.order_by("pk"))
     assert len(events) == 4 and {e.state for e in events} == {WebhookEvent.State.PENDING}
-    COUNTS["concurrent workers on one invoice"] += len(events)
+    COUNTS["faults injected: concurrent workers on one invoice"] += len(events)
     states = run_concurrently([lambda e=e: inbox.process_webhook_event(e) for e in events])
     assert states == ["done"] * 4
     assert item_keys(live) == [invoice["InvoiceID"].lower()]
@@ -117,7 +117,7 @@ def test_two_routes_never_share_a_record_lock_and_each_gets_one_item(stack):
     for body in bodies:
         Client().post("/webhooks/exact/", data=body, content_type="application/json")
     events = list(WebhookEvent.objects.all())
-    COUNTS["concurrent workers on one invoice"] += len(events)
+    COUNTS["faults injected: concurrent workers on one invoice"] += len(events)
     assert run_concurrently([lambda e=e: inbox.process_webhook_event(e) for e in events]) == [
         "done"
     ] * len(events)

@@ -53,7 +53,7 @@ def one_line(value: str) -> str:
 @settings(max_examples=300, deadline=None)
 @given(value=hostile_text)
 def test_encoders_keep_hostile_text_through_the_json_argument(value):
-    COUNTS["hostile Monday values tried"] += 1
+    COUNTS["bad inputs tried: hostile Monday values"] += 1
     text = columns.encode_text(value)
     assert text == one_line(value) and "\n" not in text and "\r" not in text
     long = columns.encode_long_text(value)
@@ -101,7 +101,7 @@ def column(item: dict, column_id: str) -> dict:
 
 
 def test_hostile_fixed_values_read_back_intact_or_as_documented(served):
-    COUNTS["hostile Monday values tried"] += len(HOSTILE)
+    COUNTS["bad inputs tried: hostile Monday values"] += len(HOSTILE)
     for value, item in zip(HOSTILE, write_and_read_back(served, HOSTILE), strict=True):
         assert item["name"] == f"Invoice · {value}"[:255]
         assert column(item, "account_name")["text"] == one_line(value)
@@ -114,7 +114,7 @@ def test_hostile_fixed_values_read_back_intact_or_as_documented(served):
 )
 @given(values=st.lists(hostile_text.filter(lambda v: v.strip()), min_size=1, max_size=5))
 def test_random_hostile_values_read_back_intact(served, values):
-    COUNTS["hostile Monday values tried"] += len(values)
+    COUNTS["bad inputs tried: hostile Monday values"] += len(values)
     for value, item in zip(values, write_and_read_back(served, values), strict=True):
         assert column(item, "account_name")["text"] == one_line(value)
         assert json.loads(column(item, "description")["value"])["text"] == value
@@ -122,7 +122,7 @@ def test_random_hostile_values_read_back_intact(served, values):
 
 @pytest.mark.django_db
 def test_a_hostile_invoice_goes_through_the_whole_pipeline_intact(live):
-    COUNTS["hostile Monday values tried"] += 2
+    COUNTS["bad inputs tried: hostile Monday values"] += 2
     description = 'Regel 1: "quoted" \\ back\nRegel 2 😀 {"label": "Paid"}\n' + "z" * 10_000
     account = live.exact.add_account(101, "C666", 'Bakkerij "De Één" 😀 \\ {"x": 1} ' + "n" * 300)
     live.customer = account

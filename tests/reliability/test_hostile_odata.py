@@ -57,7 +57,7 @@ def _row(description: str) -> dict:
 @settings(max_examples=400, deadline=None)
 @given(value=hostile_text, other=hostile_text)
 def test_a_hostile_string_literal_is_one_token_that_matches_only_its_value(value, other):
-    COUNTS["hostile OData values tried"] += 1
+    COUNTS["bad inputs tried: hostile OData values"] += 1
     clause = odata.eq("Description", odata.string(value))
     tokens = _tokenize(clause)
     assert [t.kind for t in tokens] == ["name", "name", "lit"]  # Description eq '<value>'
@@ -70,7 +70,7 @@ def test_a_hostile_string_literal_is_one_token_that_matches_only_its_value(value
 @settings(max_examples=200, deadline=None)
 @given(a=hostile_text, b=hostile_text)
 def test_hostile_values_combined_with_and_or_keep_their_meaning(a, b):
-    COUNTS["hostile OData values tried"] += 1
+    COUNTS["bad inputs tried: hostile OData values"] += 1
     both = odata.and_(odata.eq("Code", odata.string(a)), odata.eq("Description", odata.string(b)))
     either = odata.or_(odata.eq("Code", odata.string(a)), odata.eq("Description", odata.string(b)))
     p_both = parse_filter(both, GL_ACCOUNT, "GLAccount").predicate
@@ -82,7 +82,7 @@ def test_hostile_values_combined_with_and_or_keep_their_meaning(a, b):
 
 @pytest.mark.parametrize("value", INJECTIONS)
 def test_injection_attempts_in_a_guid_are_refused_before_any_request(value):
-    COUNTS["hostile OData values tried"] += 1
+    COUNTS["bad inputs tried: hostile OData values"] += 1
     with pytest.raises(ValueError):
         odata.guid(value)
 
@@ -90,7 +90,7 @@ def test_injection_attempts_in_a_guid_are_refused_before_any_request(value):
 @settings(max_examples=200, deadline=None)
 @given(value=hostile_text | st.uuids().map(str))
 def test_a_guid_literal_is_either_refused_or_a_real_guid(value):
-    COUNTS["hostile OData values tried"] += 1
+    COUNTS["bad inputs tried: hostile OData values"] += 1
     try:
         literal = odata.guid(value)
     except ValueError:
@@ -102,13 +102,13 @@ def test_a_guid_literal_is_either_refused_or_a_real_guid(value):
 
 @pytest.mark.parametrize("value", ["1 or 1 eq 1", 1.5, True, None, "12L", 2**70 + 0.5])
 def test_numbers_that_are_not_integers_are_refused(value):
-    COUNTS["hostile OData values tried"] += 1
+    COUNTS["bad inputs tried: hostile OData values"] += 1
     with pytest.raises(ValueError):
         odata.int64(value)
 
 
 def test_nul_is_refused_rather_than_sent():
-    COUNTS["hostile OData values tried"] += 1
+    COUNTS["bad inputs tried: hostile OData values"] += 1
     with pytest.raises(ValueError):
         odata.string("abc\x00' or 1 eq 1")
 
@@ -125,7 +125,7 @@ def test_a_raw_string_with_a_stray_quote_is_what_the_parser_refuses():
 )
 @given(value=hostile_text.filter(lambda v: v.strip() != ""))
 def test_over_http_a_hostile_description_filter_returns_exactly_its_row(gl_stack, value):
-    COUNTS["hostile OData values tried over HTTP"] += 1
+    COUNTS["bad inputs tried: hostile OData values over HTTP"] += 1
     stack, client, seen = gl_stack
     if value not in seen:
         seen.add(value)

@@ -52,7 +52,7 @@ def test_every_admin_url_refuses_a_post_without_a_csrf_token(csrf_client, route,
     urls = admin_urls(route.pk)
     assert len(urls) > 60, len(urls)  # every model's add/change/delete/history + custom views
     for url in urls:
-        COUNTS["POSTs without a CSRF token tried"] += 1
+        COUNTS["bad inputs tried: admin POSTs without a CSRF token"] += 1
         response = csrf_client.post(url, {"name": "forged", "action": "delete_selected"})
         assert response.status_code == 403, (url, response.status_code)
         assert b"CSRF" in response.content, url

@@ -37,7 +37,7 @@ def exact_callback(client, **params):
 
 
 def assert_exact_refused(response, stack, token_requests_before=0):
-    COUNTS["bad OAuth states tried"] += 1
+    COUNTS["bad inputs tried: OAuth callbacks with a bad state"] += 1
     assert response.status_code == 200
     assert response.redirect_chain[-1][0].endswith("/admin/integrations/exactconnection/")
     assert EXACT_REFUSAL in response.content.decode()
@@ -110,7 +110,7 @@ def start_monday(client) -> str:
 
 
 def assert_monday_refused(response, mocked_http):
-    COUNTS["bad OAuth states tried"] += 1
+    COUNTS["bad inputs tried: OAuth callbacks with a bad state"] += 1
     assert response.redirect_chain[-1][0].endswith("/admin/integrations/mondayconnection/")
     assert MONDAY_REFUSAL in response.content.decode()
     assert MondayConnection.objects.count() == 0

@@ -73,7 +73,7 @@ def test_non_staff_users_are_sent_to_the_login_page_everywhere(plain_user, guard
     before = snapshot(route)
     for url in guarded:
         for method in ("get", "post"):
-            COUNTS["refused page requests tried"] += 1
+            COUNTS["bad inputs tried: requests by users without the right"] += 1
             response = getattr(client, method)(url, {"name": "hijacked", "token": "x"})
             if response.status_code == 405:  # the view only takes the other method
                 continue
@@ -91,7 +91,7 @@ def test_finance_reviewers_are_refused_connections_routes_and_secret_pages(
     before = snapshot(route)
     for url in guarded:
         for method in ("get", "post"):
-            COUNTS["refused page requests tried"] += 1
+            COUNTS["bad inputs tried: requests by users without the right"] += 1
             response = getattr(client, method)(url, {"name": "hijacked", "token": "x"})
             assert response.status_code in (403, 405), (method, url, response.status_code)
     assert snapshot(route) == before
@@ -103,7 +103,7 @@ def test_a_reviewer_sees_a_route_read_only_and_cannot_change_it(reviewer, route)
     page = client.get(url)
     assert page.status_code == 200
     assert 'name="_save"' not in page.content.decode()  # no save button: read-only
-    COUNTS["refused page requests tried"] += 1
+    COUNTS["bad inputs tried: requests by users without the right"] += 1
     response = client.post(url, {"name": "hijacked", "board_id": "666", "entity": route.entity})
     assert response.status_code == 403
     route.refresh_from_db()
@@ -113,7 +113,7 @@ def test_a_reviewer_sees_a_route_read_only_and_cannot_change_it(reviewer, route)
 def test_anonymous_visitors_never_reach_a_connection_page(guarded):
     client = Client()
     for url in guarded:
-        COUNTS["refused page requests tried"] += 1
+        COUNTS["bad inputs tried: requests by users without the right"] += 1
         response = client.get(url)
         assert response.status_code in (302, 405), url
         if response.status_code == 302:

@@ -47,7 +47,7 @@ def signed(stack):
 
 
 def post(live, body: bytes):
-    COUNTS["webhook replays tried"] += 1
+    COUNTS["bad inputs tried: webhook replays"] += 1
     return live.webhook_client.post("/webhooks/exact/", data=body, content_type="application/json")
 
 
