@@ -16,22 +16,13 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
-from tests.e2e.conftest import MONDAY_TOKEN, WEBHOOK_SECRET, Stack
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.conftest import WEBHOOK_SECRET, Stack
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
 # browser steps are still plain synchronous calls.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 TIMEOUT_MS = 10_000
 
@@ -115,6 +106,3 @@ def open_page(browser, live_server, request):
 def page(open_page, staff_user):
     """A page logged in as the superuser."""
     return open_page(staff_user)
-
-
-__all__ = ["MONDAY_TOKEN"]
