@@ -25,13 +25,13 @@ OPTIONS = {
     "latency_ms": (float, 50.0, 50.0),
     "naive_n": (int, 300, 100),
     "budget_n": (int, 2_000, 700),
-    "budget_speed": (float, 20.0, 20.0),
+    "budget_speed": (float, 10.0, 10.0),
     "rate": (float, 200.0, 200.0),
     "seconds": (float, 30.0, 10.0),
     "item_rate": (float, 5.0, 5.0),
     "item_seconds": (float, 20.0, 10.0),
     "gunicorn_workers": (int, 4, 4),
-    "q_workers": (int, 4, 4),
+    "q_workers": (int, 8, 8),
     "q_poll": (float, 0.5, 0.5),
 }
 
