@@ -119,7 +119,7 @@ def test_different_events_for_one_invoice_on_several_workers_write_one_item(
     assert item["texts"]["description"].startswith("Version ")
 
 
-def test_two_routes_never_share_a_record_lock_and_each_gets_one_item(stack):
+def test_two_routes_never_share_a_record_lock_and_each_gets_one_item(stack, versions_per_worker):
     """Two boards fed by one invoice: each route has its own record and its own item."""
     from tests.reliability.conftest import make_live
 
