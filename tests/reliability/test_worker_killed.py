@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -35,10 +34,10 @@ State = WebhookEvent.State
 class Cluster:
     """`manage.py qcluster` in its own process group, configured only through the environment."""
 
-    def __init__(self, sandbox_url: str):
+    def __init__(self, sandbox_url: str, log_path: Path):
         db = connection.settings_dict
         # Open for the subprocess's lifetime; read back when a wait times out.
-        self.log = tempfile.NamedTemporaryFile(prefix="qcluster-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log = log_path.open("wb")  # noqa: SIM115
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "mlconnector.settings",
@@ -114,12 +113,12 @@ def mutations_in_flight(live):
 
 
 def test_a_cluster_killed_mid_job_loses_nothing_and_duplicates_nothing(
-    live, mutations_in_flight, monkeypatch
+    live, mutations_in_flight, monkeypatch, tmp_path
 ):
     live.monday.latency = 1.0  # each Monday call takes a second: jobs are caught in flight
     invoices = [live.invoice(amounts=(100 + n,)) for n in range(4)]
     assert WebhookEvent.objects.filter(state=State.PENDING).count() == 4
-    first = Cluster(live.url)
+    first = Cluster(live.url, tmp_path / "first.log")
     try:
         wait_for(
             lambda: (
@@ -150,7 +149,7 @@ def test_a_cluster_killed_mid_job_loses_nothing_and_duplicates_nothing(
     requeued = inbox.enqueue_due_events()
     assert requeued == WebhookEvent.objects.exclude(state=State.DONE).count() > 0
     live.monday.latency = 0.05
-    second = Cluster(live.url)
+    second = Cluster(live.url, tmp_path / "second.log")
     try:
         wait_for(
             lambda: WebhookEvent.objects.filter(state=State.DONE).count() == 4,
