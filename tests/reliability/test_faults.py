@@ -230,3 +230,41 @@ def test_record_lost_after_create_without_a_key_column_is_replayed_by_idempotenc
     assert len(live.items()) == 1
     assert SyncedRecord.objects.get().monday_item_id == dies_after_monday_applied[0]
     assert any(r["replayed"] for r in live.monday.requests)
+
+
+# -- polling ----------------------------------------------------------------------------------
+
+
+def test_monday_down_during_a_poll_page_keeps_the_cursor_before_that_page(stack, monkeypatch):
+    from integrations import polling
+    from integrations.errors import IntegrationError
+    from integrations.models import PollCursor
+    from tests.reliability.conftest import make_live
+
+    live = make_live(stack, webhooks=False)
+    route = live.route_obj
+    # One line each: a sync page of 1,000 rows holds about 500 invoices, so 700 need two pages.
+    keys = live.exact.bulk_add_sales_invoices(101, 700, lines_per_invoice=1)
+    real = sync.write_documents
+    pages = []
+
+    def write_documents(route, docs, **kwargs):
+        pages.append(len(docs))
+        if len(pages) == 2:  # Monday answers 502 to the first write of page 2, and its retries
+            live.monday.fail_next(status=502, count=4)
+            COUNTS["faults injected: monday 502"] += 4
+        return real(route, docs, **kwargs)
+
+    monkeypatch.setattr(sync, "write_documents", write_documents)
+    with pytest.raises(IntegrationError):
+        polling.poll_division(route, 101)
+    cursor = PollCursor.objects.get(route=route, division=101, feed=route.entity)
+    assert 1 < cursor.timestamp < live.exact.store.rowversion  # after page 1 only
+    assert cursor.running_since is None and "502" in cursor.last_error
+    assert len(item_keys(live)) < 700
+    second = polling.poll_division(route, 101)
+    assert second["failed"] == 0
+    board = item_keys(live)
+    assert len(board) == len(set(board)) == 700 and set(board) == {k.lower() for k in keys}
+    cursor.refresh_from_db()
+    assert cursor.timestamp == live.exact.store.rowversion
