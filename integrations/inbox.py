@@ -125,7 +125,8 @@ def process_webhook_event(event: WebhookEvent) -> str:
     """Sync every route the event feeds; returns the event's new state. Idempotent."""
     from integrations import sync
 
-    if not _claim(event):
+    if not _claim(event):  # another worker has it, or it is no longer pending
+        event.refresh_from_db(fields=["state"])
         return event.state
     routes = list(routing.routes_for(event.topic, event.division))
     if not routes:
