@@ -9,7 +9,9 @@ from integrations.models import ExactDivision, Route
 
 
 class GLAccount(models.Model):
-    division = models.ForeignKey(ExactDivision, on_delete=models.CASCADE, related_name="gl_accounts")
+    division = models.ForeignKey(
+        ExactDivision, on_delete=models.CASCADE, related_name="gl_accounts"
+    )
     exact_id = models.CharField(max_length=36)
     code = models.CharField(max_length=40, db_index=True)
     description = models.CharField(max_length=255, blank=True)
@@ -26,7 +28,9 @@ class GLAccount(models.Model):
 
 
 class CostCenter(models.Model):
-    division = models.ForeignKey(ExactDivision, on_delete=models.CASCADE, related_name="cost_centers")
+    division = models.ForeignKey(
+        ExactDivision, on_delete=models.CASCADE, related_name="cost_centers"
+    )
     exact_id = models.CharField(max_length=36)
     code = models.CharField(max_length=40, db_index=True)
     description = models.CharField(max_length=255, blank=True)

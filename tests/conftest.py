@@ -66,3 +66,28 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("reliability")
         for name, count in sorted(COUNTS.items()):
             terminalreporter.write_line(f"{count} {name}")
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch):
+    """Keep the clients' retry policy, shrink its waits: sandbox tests never sleep for seconds."""
+    from integrations.exact.client import ExactClient
+    from integrations.monday.client import MondayClient
+
+    monkeypatch.setattr(ExactClient, "backoff_base", 0.001)
+    monkeypatch.setattr(MondayClient, "backoff_base", 0.001)
+
+
+@pytest.fixture
+def stack(staff_user, fast_backoff, settings):
+    """Both sandboxes served, our connections to them made through the real services."""
+    from tests.stack import WEBHOOK_SECRET, Stack
+
+    settings.EXACT_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.EXACT_CLIENT_ID = "sandbox-client"
+    settings.EXACT_CLIENT_SECRET = "sandbox-secret"
+    s = Stack(staff_user)
+    try:
+        yield s
+    finally:
+        s.close()

@@ -1,12 +1,11 @@
-"""The whole stack against both sandboxes: connections made through the real services, webhooks
+"""The whole stack against both sandboxes (used by tests/e2e, reliability, security, browser): connections made through the real services, webhooks
 delivered by the Exact sandbox into our endpoint, jobs run as the worker runs them."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pytest
-from django.test import Client, override_settings
+from django.test import Client
 
 from integrations import connections, inbox, monday_connections
 from integrations.exact import oauth
@@ -159,27 +158,3 @@ class Stack:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    """Keep the clients' retry policy, shrink its waits: tests never sleep for seconds."""
-    from integrations.exact.client import ExactClient
-    from integrations.monday.client import MondayClient
-
-    monkeypatch.setattr(ExactClient, "backoff_base", 0.001)
-    monkeypatch.setattr(MondayClient, "backoff_base", 0.001)
-
-
-@pytest.fixture
-def stack(staff_user):
-    with override_settings(
-        EXACT_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        EXACT_CLIENT_ID="sandbox-client",
-        EXACT_CLIENT_SECRET="sandbox-secret",
-    ):
-        s = Stack(staff_user)
-        try:
-            yield s
-        finally:
-            s.close()

@@ -15,7 +15,7 @@ SINCE = date(2020, 1, 1)
 def _setup(stack):
     stack.connect(divisions=((101, "Amsterdam"),))
     stack.add_reference_data()
-    from tests.e2e.conftest import FINANCE_ROLES
+    from tests.stack import FINANCE_ROLES
 
     route = stack.route(columns={**FINANCE_ROLES, "status": "status"})
     for code, label in (("8000", "8000 Revenue"), ("8100", "8100 Services")):

@@ -268,7 +268,7 @@ def test_a_division_moved_by_exact_is_resynchronised_without_duplicates(live):
 
 def test_a_revoked_monday_token_parks_events_until_monday_is_reconnected(live):
     from integrations import inbox, monday_connections
-    from tests.e2e.conftest import MONDAY_TOKEN
+    from tests.stack import MONDAY_TOKEN
 
     live.monday._tokens.pop(MONDAY_TOKEN)  # the token is revoked in Monday.com
     live.invoice()

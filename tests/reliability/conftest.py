@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
 
 from integrations import subscriptions
-from tests.e2e.conftest import WEBHOOK_SECRET, Stack
 
 
 @pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch):
-    """Keep the clients' retry policy, shrink its backoff: faults never cost seconds."""
-    from integrations.exact.client import ExactClient
-    from integrations.monday.client import MondayClient
-
-    monkeypatch.setattr(ExactClient, "backoff_base", 0.001)
-    monkeypatch.setattr(MondayClient, "backoff_base", 0.001)
-
-
-@pytest.fixture
-def stack(staff_user):
-    with override_settings(
-        EXACT_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        EXACT_CLIENT_ID="sandbox-client",
-        EXACT_CLIENT_SECRET="sandbox-secret",
-    ):
-        s = Stack(staff_user)
-        try:
-            yield s
-        finally:
-            s.close()
+def _fast_backoff(fast_backoff):
+    """Faults never cost seconds: the clients' retry policy runs with its waits shrunk."""
 
 
 def make_live(stack, *, divisions=((101, "Amsterdam"),), webhooks=True, **route_fields):

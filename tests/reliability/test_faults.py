@@ -218,8 +218,8 @@ def test_record_lost_after_create_is_found_by_the_key_column(live, dies_after_mo
 def test_record_lost_after_create_without_a_key_column_is_replayed_by_idempotency_key(
     stack, dies_after_monday_applied
 ):
-    from tests.e2e.conftest import FINANCE_ROLES
     from tests.reliability.conftest import make_live
+    from tests.stack import FINANCE_ROLES
 
     roles = {k: v for k, v in FINANCE_ROLES.items() if k != "exact_key"}
     live = make_live(stack, columns=roles)

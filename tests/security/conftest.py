@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.reliability.conftest import fast_backoff, stack  # noqa: F401  shared fixtures
+
+@pytest.fixture(autouse=True)
+def _fast_backoff(fast_backoff):
+    """The shared `stack` (tests/conftest.py) with the clients' waits shrunk."""
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from audit.models import AuditEvent
 from integrations import connections, monday_connections, polling
 from integrations.errors import IntegrationError
 from integrations.models import ExactConnection, MondayConnection
-from tests.e2e.conftest import MONDAY_TOKEN, WEBHOOK_SECRET
 from tests.reliability.conftest import make_live
 from tests.reliability.counters import COUNTS
+from tests.stack import MONDAY_TOKEN, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db
 

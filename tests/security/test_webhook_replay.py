@@ -21,9 +21,9 @@ from django_q.models import OrmQ
 
 from integrations.exact.webhooks import envelope
 from integrations.models import WebhookEvent
-from tests.e2e.conftest import WEBHOOK_SECRET
 from tests.reliability.conftest import item_keys, make_live
 from tests.reliability.counters import COUNTS
+from tests.stack import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.django_db
 
