@@ -17,7 +17,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.conftest import WEBHOOK_SECRET, Stack
+from tests.stack import WEBHOOK_SECRET, Stack
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make between
 # browser steps are still plain synchronous calls.

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import ConnectionStatus, ExactConnection, MondayConnection
-from tests.e2e.conftest import MONDAY_TOKEN
+from tests.stack import MONDAY_TOKEN
 
 pytestmark = pytest.mark.browser
 

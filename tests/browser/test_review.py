@@ -12,7 +12,7 @@ from integrations import subscriptions
 from integrations.models import ExactConnection, MondayConnection, SyncedRecord
 from mappings.models import ValueMapping
 from mappings.roles import ensure_finance_reviewer_group
-from tests.e2e.conftest import MONDAY_TOKEN
+from tests.stack import MONDAY_TOKEN
 
 pytestmark = pytest.mark.browser
 
