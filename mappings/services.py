@@ -51,7 +51,7 @@ def set_mappings(
             obj=mapping,
             division=division.code,
             before=before,
-            after={"kind": kind, "code": code, "monday_value": value},
+            after={"kind": kind, "exact_code": code, "monday_value": value},
         )
     return affected_records(route, division.code, kind, codes).count()
 
@@ -63,7 +63,11 @@ def delete_mapping(mapping: ValueMapping, *, user=None) -> None:
         actor=user,
         obj=mapping,
         division=mapping.division.code,
-        before={"kind": mapping.kind, "code": mapping.code, "monday_value": mapping.monday_value},
+        before={
+            "kind": mapping.kind,
+            "exact_code": mapping.code,
+            "monday_value": mapping.monday_value,
+        },
     )
     mapping.delete()
 

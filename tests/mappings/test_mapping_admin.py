@@ -60,6 +60,8 @@ def test_bulk_mapping_sets_one_value_for_many_codes_audited_and_counts_affected_
     assert "2 synced item(s) use them" in response.content.decode()
     events = AuditEvent.objects.filter(action="mapping.set")
     assert events.count() == 2 and {e.actor for e in events} == {"admin"}
+    # The audit names the code ("code" alone is redacted everywhere as an OAuth code).
+    assert {e.after["exact_code"] for e in events} == {"8000", "8100"}
 
 
 def test_unblocked_records_are_those_whose_codes_are_all_mapped_now(route, accounts):
