@@ -12,10 +12,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from django.conf import settings
+from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 MANAGE = str(BASE_DIR / "manage.py")
@@ -49,6 +50,8 @@ def child_env(**extra: str) -> dict[str, str]:
     """The environment of the benchmark's child processes: production settings (DEBUG off),
     the same keys as this process, sandbox mode, quiet logs, persistent DB connections."""
     env = dict(os.environ)
+    if connection.vendor == "postgresql":
+        env["DATABASE_URL"] = current_database_url()  # the database this process uses
     env.update(
         DEBUG="false",
         SECRET_KEY=settings.SECRET_KEY,
@@ -60,6 +63,15 @@ def child_env(**extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def current_database_url() -> str:
+    """postgres:// URL of the default connection (under pytest: the test database)."""
+    db = connection.settings_dict
+    user = quote(db.get("USER") or "postgres", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:

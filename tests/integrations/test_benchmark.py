@@ -124,3 +124,27 @@ def test_the_tracker_never_waits_once_the_window_has_reset():
     assert tracker.wait_for(30_000, now=99.0) == 1.0
     assert tracker.wait_for(30_000, now=100.0) == 0.0
     assert BudgetTracker().wait_for(30_000, now=0.0) == 0.0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_webhooks_through_gunicorn_and_a_qcluster_each_end_as_one_item():
+    from integrations.benchmark.latency import run_webhook_phases
+
+    result = run_webhook_phases(
+        latency=0,
+        rate=20,
+        seconds=1,
+        gunicorn_workers=1,
+        q_workers=2,
+        q_poll=0.1,
+        item_rate=10,
+        item_seconds=0.5,
+        drain_timeout=60,
+    )
+    ingest, to_item = result["webhook_ingest"], result["webhook_to_item"]
+    assert ingest["sent"] == ingest["accepted"] == 20 and ingest["errors"] == 0
+    assert ingest["inbox_events"] == ingest["synced_records"] == ingest["distinct_items"] == 20
+    assert ingest["event_states"] == {"done": 20} and ingest["lost"] == ingest["doubled"] == 0
+    assert ingest["p50_ms"] is not None and ingest["p50_ms"] <= ingest["p99_ms"]
+    assert to_item["measured"] == 5 and 0 < to_item["p50_s"] <= to_item["p95_s"] < 30
