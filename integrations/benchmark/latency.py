@@ -39,6 +39,7 @@ def run_webhook_phases(
     """Ingestion at `rate`/s for `seconds`, drained by a qcluster; then webhook-to-item latency
     at `item_rate`/s for `item_seconds` with the qcluster running."""
     check_database()
+    gunicorn_workers = gunicorn_workers or len(os.sched_getaffinity(0))
     logs = Path(tempfile.mkdtemp(prefix="mlc-bench-"))
     world = build_world()
     web = cluster = None

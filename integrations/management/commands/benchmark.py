@@ -30,7 +30,7 @@ OPTIONS = {
     "seconds": (float, 30.0, 10.0),
     "item_rate": (float, 5.0, 5.0),
     "item_seconds": (float, 20.0, 10.0),
-    "gunicorn_workers": (int, 4, 4),
+    "gunicorn_workers": (int, 0, 0),  # 0: one per CPU core (CPU-bound; more only queue)
     "q_workers": (int, 8, 8),
     "q_poll": (float, 0.5, 0.5),
 }
