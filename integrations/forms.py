@@ -14,6 +14,39 @@ def role_field_name(role: str) -> str:
     return f"column_{role}"
 
 
+# Words in a column title that suggest a role (English and Dutch finance boards).
+ROLE_WORDS = {
+    ColumnRole.EXACT_KEY: ("exact key", "exact id", "guid"),
+    ColumnRole.EXACT_NUMBER: ("exact number", "invoice number", "number", "nummer"),
+    ColumnRole.DATE: ("invoice date", "date", "datum"),
+    ColumnRole.AMOUNT: ("amount", "bedrag", "total"),
+    ColumnRole.ACCOUNT: ("account", "customer", "supplier", "klant", "relatie"),
+    ColumnRole.GL_ACCOUNT: ("gl account", "gl", "grootboek", "ledger"),
+    ColumnRole.COST_CENTER: ("cost center", "cost centre", "kostenplaats", "kp"),
+    ColumnRole.STATUS: ("status",),
+    ColumnRole.REVIEW_FLAG: ("review", "controle", "check"),
+    ColumnRole.EXACT_LINK: ("exact link", "link"),
+    ColumnRole.DESCRIPTION: ("description", "omschrijving"),
+    ColumnRole.CURRENCY: ("currency", "valuta"),
+}
+
+
+def suggest_columns(board: MondayBoard) -> dict[str, str]:
+    """role -> column id, guessed from the board's column titles among compatible columns.
+    Each column is suggested for one role at most; the admin checks them before saving."""
+    suggested: dict[str, str] = {}
+    taken: set[str] = set()
+    for role, words in ROLE_WORDS.items():
+        candidates = [c for c in compatible_columns(board, role) if c[0] not in taken]
+        for word in words:  # the most specific words first
+            match = next((cid for cid, title in candidates if word in title.lower()), None)
+            if match:
+                suggested[str(role)] = match
+                taken.add(match)
+                break
+    return suggested
+
+
 class RouteColumnsForm(forms.ModelForm):
     """Route form: board and group from the cached boards, one ChoiceField per ColumnRole.
 
@@ -98,6 +131,18 @@ class RouteColumnsForm(forms.ModelForm):
         cleaned = super().clean()
         if self.board is None:
             return cleaned
+        if self.board.board_id != (self.instance.board_id or "") and not any(
+            cleaned.get(role_field_name(role)) for role in ColumnRole
+        ):
+            # A board was just picked: offer its columns, pre-filled from their titles.
+            data = self.data.copy()
+            for role, column_id in suggest_columns(self.board).items():
+                data[self.add_prefix(role_field_name(role))] = column_id
+            self.data = data
+            raise forms.ValidationError(
+                "Board picked: its columns are now offered below, pre-filled from their titles. "
+                "Check them and save again."
+            )
         chosen: dict[str, str] = {}
         for role in ColumnRole:
             column_id = cleaned.get(role_field_name(role)) or ""
