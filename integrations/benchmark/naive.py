@@ -73,8 +73,9 @@ def _one_record(world, key: str) -> None:
             "$select": odata.select(spec.line_select),
         },
     )
-    (row,) = _rows(header)
-    doc = parse_document(spec, division, row, [parse_line(spec, r) for r in _rows(lines)])
+    (row,), _ = exact_client.collection(header)
+    rows, _ = exact_client.collection(lines)
+    doc = parse_document(spec, division, row, [parse_line(spec, r) for r in rows])
     item = item_builder.build_item(
         route, doc, load_context(route, division), sync.board_columns(route)
     )
@@ -88,8 +89,3 @@ def _one_record(world, key: str) -> None:
             "column_values": encode_column_values(item.column_values),
         },
     )
-
-
-def _rows(payload: dict) -> list[dict]:
-    d = payload.get("d", payload)
-    return d.get("results", d) if isinstance(d, dict) else d
