@@ -13,24 +13,13 @@ from integrations.models import ExactDivision, Route, WebhookEvent
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.exact import ExactSandbox
 from integrations.sandbox.monday import MondaySandbox
+from integrations.sandbox.monday_fixtures import FINANCE_ROLES
 from integrations.sandbox.server import combined_app, serve
 from mappings.reference import refresh_reference_data
 from mappings.services import set_mappings
 
 WEBHOOK_SECRET = "test-webhook-secret"
 MONDAY_TOKEN = "e2e-monday-token"
-FINANCE_ROLES = {
-    "date": "invoice_date",
-    "amount": "amount",
-    "account": "account_name",
-    "gl_account": "gl_account",
-    "cost_center": "cost_center",
-    "exact_number": "exact_number",
-    "exact_key": "exact_key",
-    "review_flag": "review",
-    "exact_link": "exact_link",
-    "description": "description",
-}
 
 
 class Stack:

@@ -14,6 +14,7 @@ from integrations.models import ExactDivision, MondayConnection, RateBudget, Rou
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.exact import ExactSandbox
 from integrations.sandbox.monday import MondaySandbox
+from integrations.sandbox.monday_fixtures import FINANCE_ROLES
 from integrations.sandbox.server import combined_app, serve
 from mappings.reference import refresh_reference_data
 from mappings.services import set_mappings
@@ -23,18 +24,7 @@ REDIRECT_URI = "https://connector.example.test/integrations/exact/callback/"
 GL_CODE, GL_VALUE = "8000", "8000 Revenue"
 COST_CENTERS = ("KP-100", "KP-200")
 # Every role the finance board offers, so each item carries a realistic set of columns.
-COLUMNS = {
-    "date": "invoice_date",
-    "amount": "amount",
-    "account": "account_name",
-    "gl_account": "gl_account",
-    "cost_center": "cost_center",
-    "exact_number": "exact_number",
-    "exact_key": "exact_key",
-    "review_flag": "review",
-    "exact_link": "exact_link",
-    "description": "description",
-}
+COLUMNS = FINANCE_ROLES
 # "Limits off" for the app's own Exact budget too: without X-RateLimit headers from the
 # sandbox it would assume Exact's 60 calls a minute and pace itself to them.
 UNLIMITED = 1_000_000_000

@@ -51,3 +51,18 @@ FINANCE_GROUPS = [
     {"id": "group_review", "title": "Needs review"},
     {"id": "group_done", "title": "Done"},
 ]
+
+
+# Which finance-board column plays which route role (the demo, the benchmark and the tests).
+FINANCE_ROLES = {
+    "date": "invoice_date",
+    "amount": "amount",
+    "account": "account_name",
+    "gl_account": "gl_account",
+    "cost_center": "cost_center",
+    "exact_number": "exact_number",
+    "exact_key": "exact_key",
+    "review_flag": "review",
+    "exact_link": "exact_link",
+    "description": "description",
+}

@@ -6,7 +6,3 @@ import pytest
 @pytest.fixture(autouse=True)
 def _fast_backoff(fast_backoff):
     """Every e2e test runs against the sandboxes with the clients' waits shrunk."""
-
-
-# Older imports name this module for the stack's constants; they live in tests/stack.py.
-from tests.stack import FINANCE_ROLES, MONDAY_TOKEN, WEBHOOK_SECRET, Stack  # noqa: E402,F401
