@@ -208,53 +208,46 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Register Exact webhooks for the enabled routes")
-    def register_webhooks(self, request, queryset):
+    def _subscriptions(self, request, call):
+        """Run one subscriptions service; an IntegrationError becomes an admin message."""
         from integrations import subscriptions
         from integrations.errors import IntegrationError
 
         try:
-            counts = subscriptions.register_subscriptions(user=request.user)
+            return call(subscriptions)
         except IntegrationError as exc:
             self.message_user(request, f"{exc.message} {exc.hint}", messages.ERROR)
-            return
-        self.message_user(
-            request,
-            f"Webhooks: {counts['created']} subscription(s) created, {counts['present']} already there.",
-            messages.SUCCESS,
-        )
+            return None
+
+    @admin.action(description="Register Exact webhooks for the enabled routes")
+    def register_webhooks(self, request, queryset):
+        counts = self._subscriptions(request, lambda s: s.register_subscriptions(user=request.user))
+        if counts is not None:
+            self.message_user(
+                request,
+                f"Webhooks: {counts['created']} subscription(s) created, "
+                f"{counts['present']} already there.",
+                messages.SUCCESS,
+            )
 
     @admin.action(description="List Exact webhook subscriptions")
     def list_webhooks(self, request, queryset):
-        from integrations import subscriptions
-        from integrations.errors import IntegrationError
-
-        try:
-            rows = subscriptions.list_subscriptions()
-        except IntegrationError as exc:
-            self.message_user(request, f"{exc.message} {exc.hint}", messages.ERROR)
-            return
-        for row in rows:
+        rows = self._subscriptions(request, lambda s: s.list_subscriptions())
+        for row in rows or []:
             self.message_user(
                 request,
                 f"Division {row['division']}: {row.get('Topic')} → {row.get('CallbackURL')}",
             )
-        if not rows:
+        if rows == []:
             self.message_user(request, "No webhook subscriptions: register them.", messages.WARNING)
 
     @admin.action(description="Remove Exact webhook subscriptions")
     def remove_webhooks(self, request, queryset):
-        from integrations import subscriptions
-        from integrations.errors import IntegrationError
-
-        try:
-            removed = subscriptions.remove_subscriptions(user=request.user)
-        except IntegrationError as exc:
-            self.message_user(request, f"{exc.message} {exc.hint}", messages.ERROR)
-            return
-        self.message_user(
-            request, f"Removed {removed} subscription(s); polling still runs.", messages.SUCCESS
-        )
+        removed = self._subscriptions(request, lambda s: s.remove_subscriptions(user=request.user))
+        if removed is not None:
+            self.message_user(
+                request, f"Removed {removed} subscription(s); polling still runs.", messages.SUCCESS
+            )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from integrations.models import Route
+from integrations.sandbox.monday_fixtures import FINANCE_ROLES
 
 pytestmark = pytest.mark.browser
 
@@ -42,16 +43,7 @@ def test_route_add_form_offers_the_boards_columns_and_stores_the_chosen_ids(
     group_titles = page.locator("#id_group_id option").all_inner_texts()
     assert {"Incoming", "Needs review", "Done"} <= set(group_titles)
 
-    chosen = {
-        "date": "invoice_date",
-        "amount": "amount",
-        "account": "account_name",
-        "gl_account": "gl_account",
-        "cost_center": "cost_center",
-        "exact_number": "exact_number",
-        "exact_key": "exact_key",
-        "review_flag": "review",
-    }
+    chosen = dict(FINANCE_ROLES)
     for role, column in chosen.items():
         page.select_option(f"#id_column_{role}", value=column)
     page.select_option("#id_group_id", label="Incoming")

@@ -23,21 +23,10 @@ from playwright.sync_api import expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from integrations.sandbox.monday_fixtures import FINANCE_ROLES  # noqa: E402
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-ROLES = {  # role -> the finance board's column with the same meaning
-    "date": "invoice_date",
-    "amount": "amount",
-    "account": "account_name",
-    "gl_account": "gl_account",
-    "cost_center": "cost_center",
-    "exact_number": "exact_number",
-    "exact_key": "exact_key",
-    "status": "status",
-    "review_flag": "review",
-    "exact_link": "exact_link",
-    "description": "description",
-}
+ROLES = {**FINANCE_ROLES, "status": "status"}  # role -> the finance board column
 
 
 def walk(page, *, app: str, sandbox: str, step, process_jobs=None) -> str:

@@ -306,3 +306,19 @@ def test_webhook_subscriptions_register_list_remove_and_the_daily_check_recreate
     assert "2 subscription(s) removed" in capsys.readouterr().out
     assert client.list_webhook_subscriptions(101) == client.list_webhook_subscriptions(102) == []
     assert AuditEvent.objects.filter(action="webhook.unsubscribed").count() == 2
+
+
+def test_webhook_subscriptions_are_managed_from_the_routes_admin(live, admin_client):
+    from django.urls import reverse
+
+    url = reverse("admin:integrations_route_changelist")
+    selected = {"_selected_action": [live.route_obj.pk]}
+
+    def act(action):
+        response = admin_client.post(url, {"action": action, **selected}, follow=True)
+        return [str(m) for m in response.context["messages"]]
+
+    assert any("Division 101: SalesInvoices" in m for m in act("list_webhooks"))
+    assert act("remove_webhooks") == ["Removed 2 subscription(s); polling still runs."]
+    assert act("list_webhooks") == ["No webhook subscriptions: register them."]
+    assert act("register_webhooks") == ["Webhooks: 2 subscription(s) created, 0 already there."]
