@@ -86,3 +86,51 @@ def test_reconcile_page_in_the_admin_lists_differences_and_fix_all_clears_them(s
         url, {"division": 101, "since": "2020-01-01", "fix_all": "1"}
     ).content.decode()
     assert "0 difference(s)" in done
+
+
+def test_the_seeded_sandbox_company_reconciles_to_zero_and_back_after_hand_edits(stack):
+    """The demo company (3 divisions, GL chart, cost centers, invoices and orders): 0 differences;
+    3 items edited by hand on the board and 1 deleted give exactly those 4; fix all gives 0."""
+    from integrations.models import ExactDivision
+    from integrations.sandbox.exact_seed import DIVISIONS
+    from mappings.models import CostCenter, GLAccount
+    from mappings.reference import refresh_reference_data
+    from tests.stack import FINANCE_ROLES
+
+    stack.exact.seed_company(seed=7)
+    stack.connect(divisions=())
+    for division in ExactDivision.objects.all():
+        refresh_reference_data(division)
+    route = stack.route(
+        columns={**FINANCE_ROLES, "status": "status"}, create_labels_if_missing=True
+    )
+    amsterdam = DIVISIONS[0][0]
+    for gl in GLAccount.objects.filter(division__code=amsterdam):
+        stack.map(route, "gl_account", gl.code, f"{gl.code} {gl.description}", division=amsterdam)
+    for cc in CostCenter.objects.filter(division__code=amsterdam):
+        stack.map(route, "cost_center", cc.code, cc.code, division=amsterdam)
+    stack.exact.webhooks_enabled = False
+    for code, _ in DIVISIONS:
+        polling.poll_division(route, code)
+    assert len(stack.items()) == SyncedRecord.objects.count() > 100
+    reports = [reconcile.reconcile(route, code, SINCE) for code, _ in DIVISIONS]
+    assert [r.differences for r in reports] == [[], [], []]
+    mine = [
+        i
+        for i in stack.items()
+        if i["texts"]["exact_key"]
+        in {r.exact_key for r in SyncedRecord.objects.filter(division=amsterdam)}
+    ]
+    stack.monday.edit_item(mine[0]["id"], "amount", "0.01")
+    stack.monday.edit_item(mine[1]["id"], "account_name", "Typo BV")
+    stack.monday.edit_item(mine[2]["id"], "invoice_date", {"date": "2001-01-01"})
+    stack.monday.delete_item(mine[3]["id"])
+    report = reconcile.reconcile(route, amsterdam, SINCE)
+    assert sorted(d.kind for d in report.differences) == [
+        "mismatch",
+        "mismatch",
+        "mismatch",
+        "missing",
+    ]
+    assert reconcile.fix(report) == 4
+    assert all(not reconcile.reconcile(route, code, SINCE).differences for code, _ in DIVISIONS)
