@@ -183,7 +183,7 @@ def test_monday_limits_too_long_to_wait_leave_the_event_pending_then_done(
 @pytest.fixture
 def dies_after_monday_applied(monkeypatch):
     """The first successful write's record save fails, as if the worker died right there."""
-    real = sync._record_success
+    real = sync.pipeline._record_success
     deaths = []
 
     def record_success(route, rec, item, doc, result, *args):
@@ -193,7 +193,7 @@ def dies_after_monday_applied(monkeypatch):
             raise RuntimeError("worker killed")
         return real(route, rec, item, doc, result, *args)
 
-    monkeypatch.setattr(sync, "_record_success", record_success)
+    monkeypatch.setattr(sync.pipeline, "_record_success", record_success)
     return deaths
 
 
