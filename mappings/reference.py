@@ -33,41 +33,30 @@ def refresh_reference_data(division: ExactDivision, *, client=None, actor="syste
     cost_centers = client.list_cost_centers(division.code)
     today = timezone.localdate()
     with transaction.atomic():
-        deactivated = 0
-        seen = set()
-        for item in gl_accounts:
-            seen.add(str(item.id))
-            GLAccount.objects.update_or_create(
-                division=division,
-                exact_id=str(item.id),
-                defaults={
+        deactivated = _upsert(
+            GLAccount,
+            division,
+            {
+                str(item.id): {
                     "code": item.code[:40],
                     "description": item.description[:255],
                     "active": not item.is_blocked,
-                },
-            )
-        deactivated += (
-            GLAccount.objects.filter(division=division, active=True)
-            .exclude(exact_id__in=seen)
-            .update(active=False)
+                }
+                for item in gl_accounts
+            },
         )
-        seen = set()
-        for item in cost_centers:
-            seen.add(str(item.id))
-            CostCenter.objects.update_or_create(
-                division=division,
-                exact_id=str(item.id),
-                defaults={
+        deactivated += _upsert(
+            CostCenter,
+            division,
+            {
+                str(item.id): {
                     "code": item.code[:40],
                     "description": item.description[:255],
                     "end_date": item.end_date,
                     "active": item.end_date is None or item.end_date > today,
-                },
-            )
-        deactivated += (
-            CostCenter.objects.filter(division=division, active=True)
-            .exclude(exact_id__in=seen)
-            .update(active=False)
+                }
+                for item in cost_centers
+            },
         )
         counts = {
             "gl_accounts": len(gl_accounts),
@@ -82,6 +71,18 @@ def refresh_reference_data(division: ExactDivision, *, client=None, actor="syste
             after=counts,
         )
     return counts
+
+
+def _upsert(model, division: ExactDivision, rows: dict[str, dict]) -> int:
+    """Upsert rows by Exact id; mark the active ones Exact no longer has inactive (never delete).
+    Returns how many were deactivated."""
+    for exact_id, fields in rows.items():
+        model.objects.update_or_create(division=division, exact_id=exact_id, defaults=fields)
+    return (
+        model.objects.filter(division=division, active=True)
+        .exclude(exact_id__in=rows)
+        .update(active=False)
+    )
 
 
 def refresh_all_reference_data() -> int:
