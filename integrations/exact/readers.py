@@ -306,24 +306,29 @@ class EntityReaders:
     # --- reference data ------------------------------------------------------------------
 
     def list_gl_accounts(self, division: int, *, priority: str = "low") -> list[ExactGLAccount]:
-        params = {"$select": "ID,Code,Description,IsBlocked"}
-        return [
-            parse_gl_account(r)
-            for page in self.iter_pages(
-                "financial/GLAccounts", division=division, params=params, priority=priority
-            )
-            for r in page
-        ]
+        return self._read_all(
+            "financial/GLAccounts",
+            "ID,Code,Description,IsBlocked",
+            parse_gl_account,
+            division=division,
+            priority=priority,
+        )
 
     def list_cost_centers(self, division: int, *, priority: str = "low") -> list[ExactCostCenter]:
-        params = {"$select": "ID,Code,Description,EndDate"}
-        return [
-            parse_cost_center(r)
-            for page in self.iter_pages(
-                "hrm/Costcenters", division=division, params=params, priority=priority
-            )
-            for r in page
-        ]
+        return self._read_all(
+            "hrm/Costcenters",
+            "ID,Code,Description,EndDate",
+            parse_cost_center,
+            division=division,
+            priority=priority,
+        )
+
+    def _read_all(self, path: str, select: str, parse, *, division: int, priority: str) -> list:
+        """Every row of a small reference list (all pages), parsed."""
+        pages = self.iter_pages(
+            path, division=division, params={"$select": select}, priority=priority
+        )
+        return [parse(row) for page in pages for row in page]
 
     # --- webhook subscriptions -------------------------------------------------------------
 
