@@ -6,7 +6,7 @@ import logging
 
 from integrations.models import MondayBoard, SyncedLine, SyncedRecord
 from integrations.monday.columns import encode_for_column
-from integrations.monday.items import SubitemWrite, sync_subitems
+from integrations.monday.items import SubitemWrite, idempotency_key_for, sync_subitems
 
 logger = logging.getLogger(__name__)
 REMOVED_LABEL = "Removed in Exact"
@@ -118,7 +118,9 @@ def _write(rec, line, row, columns, key_column, *, removed: bool) -> SubitemWrit
         subitem_id=row.monday_subitem_id if row and row.monday_subitem_id else None,
         key_column_id=key_column,
         key_value=line.exact_line_id,
-        idempotency_key=f"r{rec.route_id}:{line.exact_line_id}:{'x' if removed else line.content_hash[:12]}",
+        idempotency_key=idempotency_key_for(
+            rec.route_id, line.exact_line_id, "removed" if removed else line.content_hash
+        ),
         create_labels_if_missing=removed,
         removed=removed,
     )

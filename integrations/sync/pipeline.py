@@ -164,7 +164,9 @@ def _write_locked(
                 key_value=key,
                 # Same content, same key: a retry after a lost answer is replayed by Monday.
                 # A deliberate re-creation (reconciliation) passes a salt for a fresh key.
-                idempotency_key=f"r{route.pk}:{key}:{item.content_hash[:16]}{key_salt}",
+                idempotency_key=monday_items.idempotency_key_for(
+                    route.pk, key, item.content_hash + key_salt
+                ),
                 create_labels_if_missing=route.create_labels_if_missing,
             )
         )

@@ -79,7 +79,7 @@ def mark_deleted(
                 name="",
                 column_values={status_column: encoded.value},
                 item_id=rec.monday_item_id,
-                idempotency_key=f"r{route.pk}:{exact_key}:deleted",
+                idempotency_key=monday_items.idempotency_key_for(route.pk, exact_key, "deleted"),
                 create_labels_if_missing=True,
             )
             (result,) = upsert_for_connection(route.monday_connection, [write], client=client)
