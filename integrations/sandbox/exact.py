@@ -164,6 +164,12 @@ class ExactSandbox(ApiHandlers, DataControls):
                 }
             )
 
+    def revoke_access_tokens(self) -> int:
+        """Make the live access tokens answer 401 although Exact calls them young: a refresh
+        is still refused before 570 s (the "401 with another cause" of reference §1.8)."""
+        with self.lock:
+            return self.auth.revoke_access_tokens()
+
     def sign(self, content: bytes) -> str:
         return hmac.new(self.webhook_secret.encode(), content, hashlib.sha256).hexdigest().upper()
 

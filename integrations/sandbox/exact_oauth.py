@@ -213,6 +213,12 @@ class TokenAuthority:
         }
         return TokenAnswer(200, body, outcome)
 
+    def revoke_access_tokens(self) -> int:
+        """Exact stops accepting the live access tokens (data calls answer 401) while every
+        chain lives on: the refresh tokens still work, after the same 570 s as ever."""
+        revoked = [c for c in self.chains.values() if self.by_access.pop(c.access_token, None)]
+        return len(revoked)
+
     def authenticate(self, header: str, now: datetime) -> Chain | None:
         if not header.startswith("Bearer "):
             return None

@@ -206,6 +206,21 @@ def test_access_token_lives_600_seconds(sandbox, base, clock):
     assert api(base, {"access_token": "made-up"}, "current/Me").status_code == 401
 
 
+def test_a_revoked_access_token_answers_401_while_a_refresh_stays_too_early(
+    sandbox, base, clock
+):
+    token = connect(sandbox, base)
+    clock.advance(60)
+    assert sandbox.revoke_access_tokens() == 1
+    assert api(base, token, "current/Me").status_code == 401
+    early = token_request(base, grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert early.status_code == 400 and early.json()["error"] == "access_denied"
+    clock.advance(510)  # 570 s after the issue, the chain refreshes as ever
+    new = token_request(base, grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert new.status_code == 200
+    assert api(base, new.json(), "current/Me").status_code == 200
+
+
 # -- OData shape ------------------------------------------------------------------------------
 def test_current_me_is_a_one_row_collection_without_rate_limit_headers(sandbox, base):
     answer = api(base, connect(sandbox, base), "current/Me", {"$select": "CurrentDivision"})
