@@ -16,7 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
-from integrations.errors import IntegrationError, ReconnectRequired, RemoteUnavailable
+from integrations.errors import (
+    AccessRefused,
+    IntegrationError,
+    ReconnectRequired,
+    RemoteUnavailable,
+)
 from integrations.exact import oauth
 from integrations.exact.client import ExactClient, base_url_for, for_connection
 from integrations.exact.oauth import RefreshTooEarly, TokenSet
@@ -30,6 +35,11 @@ EARLIEST_REFRESH = timedelta(seconds=570)
 # A refresh token dies after 30 idle days; keep-alive refreshes after 20, the admin warns at 25.
 KEEP_ALIVE_AFTER = timedelta(days=20)
 IDLE_WARNING_AFTER = timedelta(days=25)
+ACCESS_REFUSED_HINT = (
+    "The token itself is fine, so re-authorizing is not the cure. In Exact Online, check that "
+    "this division is ticked in the app's consent and that the app has the scopes for this data "
+    "(App Center)."
+)
 
 
 def _base_url(conn: ExactConnection) -> str:
@@ -55,52 +65,69 @@ def _copy_tokens(target: ExactConnection, source: ExactConnection) -> None:
         setattr(target, name, getattr(source, name))
 
 
-def ensure_fresh_token(conn: ExactConnection, *, force: bool = False) -> str:
+def ensure_fresh_token(
+    conn: ExactConnection, *, force: bool = False, rejected: str | None = None
+) -> str:
     """A valid access token for `conn`, refreshing it when due.
 
-    A refresh happens only inside [issued + 570 s, expiry] or after expiry; `force` (after a
-    401) refreshes as soon as Exact allows it and otherwise re-reads the store. Single-flight:
-    under select_for_update the stored tokens are re-read, and if another worker already
-    refreshed its token is used with no call. The new access and refresh tokens are saved in
-    the same transaction. Raises ReconnectRequired (connection marked NEEDS_REAUTH, audited)
-    when Exact rejects the refresh token; RemoteUnavailable when the token endpoint is down and
-    the current token has expired.
+    A refresh happens only inside [issued + 570 s, expiry] or after expiry; `force` also
+    refuses to fall back on a still-valid token when the token endpoint is down. `rejected` is
+    the access token Exact just answered 401 to: then our clock is not trusted (§1.8), and
+    unless another worker stored a newer token meanwhile, one refresh is made whatever the
+    token's local age. Single-flight: under select_for_update the stored tokens are re-read,
+    and if another worker already refreshed its token is used with no call. The new access and
+    refresh tokens are saved in the same transaction, before the token is used.
+    Raises ReconnectRequired (connection marked NEEDS_REAUTH, audited) when Exact rejects the
+    refresh token; AccessRefused when a 401 came with a token Exact still calls valid (a
+    "too early" refresh: the connection stays connected); RemoteUnavailable when the token
+    endpoint is down and the current token has expired or was refused.
     """
     age = _token_age(conn, timezone.now())
-    if conn.status == ConnectionStatus.CONNECTED and age is not None and age < EARLIEST_REFRESH:
+    young = age is not None and age < EARLIEST_REFRESH
+    if rejected is None and conn.status == ConnectionStatus.CONNECTED and young:
         return conn.access_token
     with transaction.atomic():
         locked = ExactConnection.objects.select_for_update().get(pk=conn.pk)
         try:
-            return _token_under_lock(locked, force=force)
+            return _token_under_lock(locked, force=force, rejected=rejected)
         except ReconnectRequired as exc:
-            rejected = exc  # NEEDS_REAUTH and its audit event must commit: raise after the block
+            refused = exc  # NEEDS_REAUTH and its audit event must commit: raise after the block
         finally:
             _copy_tokens(conn, locked)
-    raise rejected
+    raise refused
 
 
-def _token_under_lock(locked: ExactConnection, *, force: bool) -> str:
+def _token_under_lock(locked: ExactConnection, *, force: bool, rejected: str | None) -> str:
     """The refresh decision, with the row lock held and the stored tokens freshly read."""
-    if locked.status == ConnectionStatus.NEEDS_REAUTH:
-        raise ReconnectRequired(
-            f"The Exact Online connection '{locked.name}' needs re-authorization.",
-            hint=oauth.REAUTHORIZE_HINT,
-        )
-    if not locked.refresh_token:
-        raise ReconnectRequired(
-            f"The Exact Online connection '{locked.name}' is not connected.",
-            hint="Connect it from the admin first.",
-        )
+    _check_connected(locked)
+    if rejected is not None and locked.access_token != rejected:
+        # Another worker rotated the token since this request was sent: use its token.
+        return locked.access_token
     now = timezone.now()
     age = _token_age(locked, now)
-    if age is not None and age < EARLIEST_REFRESH:
+    if rejected is None and age is not None and age < EARLIEST_REFRESH:
         # Another worker refreshed a moment ago (or Exact would refuse): use its token.
         return locked.access_token
+    # After a 401 the token is refreshed whatever its local age. Reference §1.8 says to refresh
+    # only at >= 570 s and else re-read the store; issue 11 overrides it: our clock may not be
+    # Exact's, and Exact's answer ("too early" or not) tells the two causes of a 401 apart.
+    return _refresh_under_lock(locked, force=force, rejected=rejected, now=now)
+
+
+def _refresh_under_lock(locked: ExactConnection, *, force: bool, rejected: str | None, now) -> str:
+    """One call to the token endpoint; Exact's answer decides (§1.7)."""
     extra = {"connection_id": locked.pk}
     try:
         tokens = oauth.refresh(_base_url(locked), refresh_token=locked.refresh_token)
-    except RefreshTooEarly:
+    except RefreshTooEarly as exc:
+        if rejected is not None:
+            logger.warning("exact.token.refused_while_valid", extra=extra)
+            raise AccessRefused(
+                "Exact Online refused a call with HTTP 401 although the access token is still "
+                "valid.",
+                hint=ACCESS_REFUSED_HINT,
+                status=401,
+            ) from exc
         logger.warning("exact.token.refresh_too_early", extra=extra)
         return locked.access_token
     except ReconnectRequired as exc:
@@ -108,7 +135,7 @@ def _token_under_lock(locked: ExactConnection, *, force: bool) -> str:
         raise
     except RemoteUnavailable:
         expires = locked.access_token_expires_at
-        if expires and now < expires and not force:
+        if expires and now < expires and not force and rejected is None:
             logger.warning("exact.token.refresh_postponed", extra=extra)
             return locked.access_token
         raise
@@ -121,6 +148,19 @@ def _token_under_lock(locked: ExactConnection, *, force: bool) -> str:
     )
     logger.info("exact.token.refreshed", extra=extra)
     return locked.access_token
+
+
+def _check_connected(locked: ExactConnection) -> None:
+    if locked.status == ConnectionStatus.NEEDS_REAUTH:
+        raise ReconnectRequired(
+            f"The Exact Online connection '{locked.name}' needs re-authorization.",
+            hint=oauth.REAUTHORIZE_HINT,
+        )
+    if not locked.refresh_token:
+        raise ReconnectRequired(
+            f"The Exact Online connection '{locked.name}' is not connected.",
+            hint="Connect it from the admin first.",
+        )
 
 
 def _store_tokens(conn: ExactConnection, tokens: TokenSet) -> None:
@@ -177,8 +217,8 @@ def connect_exact(
     """
     issued = tokens.access_token
 
-    def token_source(force: bool) -> str:
-        if force:
+    def token_source(rejected: str | None) -> str:
+        if rejected is not None:
             raise ReconnectRequired(
                 "Exact Online refused the new access token.", hint="Start the connection again."
             )

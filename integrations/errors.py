@@ -52,5 +52,11 @@ class NotFound(RemoteRejected):
     pass
 
 
+class AccessRefused(RemoteRejected):
+    """Exact answered 401 to a data call but calls the access token valid (a refresh is "too
+    early"): the cause is not the token, so re-authorizing is not the cure; the connection
+    stays connected. Check the division's consent and the app's scopes."""
+
+
 class UnexpectedResponse(IntegrationError):
     """The body did not parse into our dataclasses (its shape is logged, never its content)."""

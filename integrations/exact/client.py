@@ -1,7 +1,7 @@
 """ExactClient: the one way ml-connector calls Exact Online's REST API (OData v2 over JSON).
 
-Transport rules (reference §1.8, §3, §4): always `Accept: application/json`; a 401 leads to one
-forced refresh and one retry; a 429 is waited out from the X-RateLimit-*-Reset headers; 5xx and
+Transport rules (reference §1.8, §3, §4): always `Accept: application/json`; a 401 hands the
+refused token back to the token source (one refresh whatever our clock says) and retries once; a 429 is waited out from the X-RateLimit-*-Reset headers; 5xx and
 timeouts are retried a bounded number of times with backoff and jitter; other 4xx answers are
 never retried and are counted per endpoint per hour. Every call takes a slot in the shared
 per-company budget first. Answers become frozen dataclasses (entities.py), never Responses.
@@ -23,6 +23,7 @@ import requests
 from django.conf import settings
 
 from integrations.errors import (
+    AccessRefused,
     IntegrationError,
     NotFound,
     RateLimited,
@@ -49,7 +50,8 @@ REGION_HOSTS = {
 _KEY_SUFFIX = re.compile(r"\(.*\)$")
 _DIVISION_SEGMENT = re.compile(r"^\d+/")
 
-TokenSource = Callable[[bool], str]  # force -> access token
+# The access token Exact just answered 401 to (None on a plain call) -> the token to send.
+TokenSource = Callable[[str | None], str]
 
 
 def base_url_for(region: str) -> str:
@@ -67,7 +69,7 @@ def for_connection(conn) -> ExactClient:
 
     return ExactClient(
         conn.base_url or base_url_for(conn.region),
-        token_source=lambda force: connections.ensure_fresh_token(conn, force=force),
+        token_source=lambda rejected: connections.ensure_fresh_token(conn, rejected=rejected),
         budget=SharedBudget(conn.pk),
         # A 401 even after a refresh: the grant or the division consent is gone (§1.8).
         on_token_rejected=lambda reason: connections.mark_needs_reauth(conn, reason=reason),
@@ -177,17 +179,16 @@ class ExactClient(readers.EntityReaders):
         # POST/DELETE are not idempotent: a 5xx there is surfaced, never repeated.
         retry_server_errors = method == "GET"
         failures = rate_waits = 0
-        refreshed = force = False
+        refreshed = False
+        rejected: str | None = None
         while True:
             self._take_slot(division, endpoint, priority)
-            headers = {
-                "Accept": "application/json",
-                "Authorization": f"Bearer {self.token_source(force)}",
-            }
+            token = self._access_token(rejected, endpoint, division)
+            rejected = None
+            headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
             if json_body is not None:
                 headers["Content-Type"] = "application/json"
                 headers["Prefer"] = "return=representation"
-            force = False
             try:
                 # Reference: https://start.exactonline.nl/docs/HlpRestAPIResources.aspx
                 response = self.session.request(
@@ -220,7 +221,9 @@ class ExactClient(readers.EntityReaders):
             if status < 300:
                 return response
             if status == 401 and not refreshed:
-                refreshed = force = True
+                # Whatever our clock says about its age, this token was refused: hand it back
+                # so the source refreshes once (or takes the one another worker just stored).
+                refreshed, rejected = True, token
                 logger.info(
                     "exact.request.unauthorized_retry",
                     extra={"endpoint": endpoint, "division": division},
@@ -258,6 +261,18 @@ class ExactClient(readers.EntityReaders):
             if status == 401 and self.on_token_rejected is not None:
                 self.on_token_rejected(error.message)
             raise error
+
+    def _access_token(self, rejected: str | None, endpoint: str, division: int | None) -> str:
+        try:
+            return self.token_source(rejected)
+        except AccessRefused as exc:
+            where = endpoint if division is None else f"{endpoint} (division {division})"
+            raise AccessRefused(
+                f"Exact Online refused the call to {where} with HTTP 401 although the access "
+                "token is still valid.",
+                hint=exc.hint,
+                status=401,
+            ) from exc
 
     def _take_slot(self, division: int | None, endpoint: str, priority: str) -> None:
         """Wait (bounded) until the shared budget grants a slot; else raise RateLimited."""

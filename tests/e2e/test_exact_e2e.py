@@ -20,7 +20,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from integrations.errors import ReconnectRequired, RemoteUnavailable
+from integrations.errors import AccessRefused, ReconnectRequired, RemoteUnavailable
 from integrations.exact.client import for_connection
 from integrations.models import ConnectionStatus, Entity, ExactConnection
 from integrations.sandbox.clock import SandboxClock
@@ -212,6 +212,88 @@ def test_an_expired_refresh_token_puts_the_connection_in_needs_reauth(
     assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.CONNECTED
 
 
+def spend_refresh_token(world: World, conn) -> None:
+    """Someone else refreshes with our refresh token: Exact drops our access token with it."""
+    stolen = requests.post(
+        f"{world.url}/exact/api/oauth2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": conn.refresh_token,
+            "client_id": "sandbox-client",
+            "client_secret": "sandbox-secret",
+        },
+        timeout=10,
+    )
+    assert stolen.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_401_on_a_token_young_by_our_clock_but_expired_by_exacts_refreshes_once(
+    world, admin_client
+):
+    world.sandbox.bulk_add_sales_invoices(101, 5)
+    conn = connect(world, admin_client)
+    world.clock.advance(11 * 60)  # Exact's clock only: ours still calls the token 0 s old
+    assert len(read_invoice_page(world, conn)) == 5
+    assert [r["outcome"] for r in world.refreshes()] == ["refreshed"]
+    assert [c[2] for c in world.calls(SI)] == [401, 200]
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    assert stored.status == ConnectionStatus.CONNECTED
+    [chain] = [c for c in world.sandbox.auth.chains.values() if c.alive]
+    assert (stored.access_token, stored.refresh_token) == (chain.access_token, chain.refresh_token)
+    assert not AuditEvent.objects.filter(action="exact.needs_reauth").exists()
+    # The rotated pair was stored before use: the next call needs no refresh and no 401.
+    read_invoice_page(world, ExactConnection.objects.get(pk=conn.pk))
+    assert len(world.refreshes()) == 1
+    assert [c[2] for c in world.calls(SI)] == [401, 200, 200]
+
+
+@pytest.mark.django_db
+def test_a_401_then_old_refresh_token_used_sends_the_admin_to_reauthorize(world, admin_client):
+    conn = connect(world, admin_client)
+    world.clock.advance(10 * 60)  # Exact's clock only: ours still calls the token young
+    spend_refresh_token(world, conn)
+    with pytest.raises(ReconnectRequired):
+        read_invoice_page(world, conn)
+    assert [r["outcome"] for r in world.refreshes()] == ["refreshed", "old_refresh_token"]
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    assert stored.status == ConnectionStatus.NEEDS_REAUTH
+    assert "Old refresh token used." in stored.last_error
+    page = admin_client.get(
+        reverse("admin:integrations_exactconnection_change", args=[conn.pk])
+    ).content.decode()
+    assert "needs re-authorization" in page and "Re-authorize" in page
+    assert "Old refresh token used." in page
+
+
+@pytest.mark.django_db
+def test_a_401_while_exact_calls_the_token_young_is_surfaced_without_reauthorization(
+    world, admin_client
+):
+    world.sandbox.bulk_add_sales_invoices(101, 3)
+    conn = connect(world, admin_client)
+    world.advance(60)
+    world.sandbox.revoke_access_tokens()  # 401 on data calls, yet a refresh is "too early"
+    with pytest.raises(AccessRefused) as caught:
+        read_invoice_page(world, conn)
+    assert caught.value.message == (
+        f"Exact Online refused the call to {SI} (division 101) with HTTP 401 although "
+        "the access token is still valid."
+    )
+    assert "consent" in caught.value.hint and "scopes" in caught.value.hint
+    assert [r["outcome"] for r in world.refreshes()] == ["too_early"]  # one attempt, no loop
+    assert [c[2] for c in world.calls(SI)] == [401]  # no retry with the same token
+    assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.CONNECTED
+    assert not AuditEvent.objects.filter(action="exact.needs_reauth").exists()
+    # The admin's Test connection says so in words.
+    answer = admin_client.post(
+        reverse("admin:integrations_exactconnection_test", args=[conn.pk]), follow=True
+    )
+    text = answer.content.decode()
+    assert "although the access token is still valid" in text and "Traceback" not in text
+    assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.CONNECTED
+
+
 # --- paging, sync, limits ----------------------------------------------------------------------
 
 
@@ -331,6 +413,34 @@ def test_eight_workers_with_an_expired_token_refresh_exactly_once(world, admin_c
     assert results == [4] * 8
     assert [r["outcome"] for r in world.refreshes()] == ["refreshed"]
     assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.CONNECTED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_workers_with_a_401_on_a_token_young_by_our_clock_refresh_exactly_once(
+    world, admin_client
+):
+    world.sandbox.bulk_add_sales_invoices(101, 4)
+    world.sandbox.bulk_add_sales_invoices(102, 4)
+    conn = connect(world, admin_client)
+    world.clock.advance(11 * 60)  # Exact's clock only: every worker sends the stored token
+
+    def work(i):
+        mine = ExactConnection.objects.get(pk=conn.pk)  # each worker its own copy
+        # Two divisions, four workers each: eight 401s on one endpoint of one division would
+        # spend the error stop (8 of Exact's 10 an hour, §4) and park the retries for an hour.
+        return len(read_invoice_page(world, mine, division=(101, 102)[i % 2]))
+
+    results = _in_threads(8, work)
+    assert results == [4] * 8
+    assert [r["outcome"] for r in world.refreshes()] == ["refreshed"]
+    statuses = [c[2] for c in world.calls(SI)]
+    assert 401 in statuses and statuses.count(200) == 8  # one retry per 401, then done
+    assert len(statuses) == 8 + statuses.count(401)
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    assert stored.status == ConnectionStatus.CONNECTED
+    [chain] = [c for c in world.sandbox.auth.chains.values() if c.alive]
+    assert stored.refresh_token == chain.refresh_token
 
 
 @pytest.mark.postgres

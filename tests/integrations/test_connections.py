@@ -8,7 +8,12 @@ from responses import matchers
 
 from audit.models import AuditEvent
 from integrations import connections
-from integrations.errors import IntegrationError, ReconnectRequired, RemoteUnavailable
+from integrations.errors import (
+    AccessRefused,
+    IntegrationError,
+    ReconnectRequired,
+    RemoteUnavailable,
+)
 from integrations.exact.oauth import TokenSet
 from integrations.models import (
     ConnectionStatus,
@@ -138,6 +143,86 @@ def test_a_too_early_refusal_keeps_using_the_current_token(frozen, mocked_http):
         },
     )
     assert connections.ensure_fresh_token(conn) == factories.ACCESS_TOKEN
+    assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.CONNECTED
+
+
+TOO_EARLY = {
+    "error": "access_denied",
+    "error_description": "Rate limit exceeded: access_token not expired",
+}
+
+
+def test_a_401_refreshes_once_whatever_the_local_clock_says(frozen, mocked_http):
+    conn = connection_issued(60)  # young by our clock; Exact refused it all the same
+    mocked_http.post(TOKEN_URL, json=NEW)
+    assert connections.ensure_fresh_token(conn, rejected=factories.ACCESS_TOKEN) == (
+        "access-NEW-111"
+    )
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    assert (stored.access_token, stored.refresh_token) == ("access-NEW-111", "refresh-NEW-222")
+    assert stored.status == ConnectionStatus.CONNECTED
+    assert len(mocked_http.calls) == 1
+    assert AuditEvent.objects.filter(action="exact.token_refreshed").count() == 1
+
+
+def test_a_401_after_another_worker_rotated_the_token_uses_it_without_a_refresh(
+    frozen, mocked_http
+):
+    conn = connection_issued(60)
+    other = ExactConnection.objects.get(pk=conn.pk)
+    other.access_token = "from-other-worker"
+    other.save()
+    assert connections.ensure_fresh_token(conn, rejected=factories.ACCESS_TOKEN) == (
+        "from-other-worker"
+    )
+    assert len(mocked_http.calls) == 0  # one refresh for N workers: the chain is not burnt twice
+
+
+def test_a_401_whose_refresh_is_too_early_raises_access_refused_and_stays_connected(
+    frozen, mocked_http
+):
+    conn = connection_issued(60)
+    mocked_http.post(
+        TOKEN_URL, status=400, headers={"Reason": "TooEarlyToRefreshTokens"}, json=TOO_EARLY
+    )
+    with pytest.raises(AccessRefused) as caught:
+        connections.ensure_fresh_token(conn, rejected=factories.ACCESS_TOKEN)
+    assert "although the access token is still valid" in caught.value.message
+    assert "consent" in caught.value.hint and "scopes" in caught.value.hint
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    assert stored.status == ConnectionStatus.CONNECTED
+    assert stored.refresh_token == factories.REFRESH_TOKEN
+    assert not AuditEvent.objects.filter(action="exact.needs_reauth").exists()
+    assert len(mocked_http.calls) == 1
+
+
+@pytest.mark.parametrize(
+    "status,body",
+    [
+        (401, {"error": "unauthorized_client", "error_description": "Old refresh token used."}),
+        (400, {"error": "invalid_request", "error_description": "The refresh token expired at x"}),
+        (400, {"error": "invalid_grant", "error_description": "Bad Request"}),
+    ],
+)
+def test_a_401_whose_refresh_is_refused_marks_the_connection_for_reauthorization(
+    frozen, mocked_http, status, body
+):
+    conn = connection_issued(60)
+    mocked_http.post(TOKEN_URL, status=status, json=body)
+    with pytest.raises(ReconnectRequired):
+        connections.ensure_fresh_token(conn, rejected=factories.ACCESS_TOKEN)
+    stored = ExactConnection.objects.get(pk=conn.pk)
+    assert stored.status == ConnectionStatus.NEEDS_REAUTH
+    assert body["error_description"] in stored.last_error
+
+
+def test_a_401_while_the_token_endpoint_is_down_is_not_answered_with_the_refused_token(
+    frozen, mocked_http
+):
+    conn = connection_issued(60)
+    mocked_http.post(TOKEN_URL, status=503)
+    with pytest.raises(RemoteUnavailable):
+        connections.ensure_fresh_token(conn, rejected=factories.ACCESS_TOKEN)
     assert ExactConnection.objects.get(pk=conn.pk).status == ConnectionStatus.CONNECTED
 
 
@@ -294,11 +379,19 @@ def test_a_401_after_a_refresh_flags_the_connection_through_the_factory(frozen, 
 
     conn = connection_issued(60)
     url = f"{conn.base_url}/api/v1/101/salesinvoice/SalesInvoices"
-    mocked_http.get(url, status=401)
-    mocked_http.get(url, status=401)
+    mocked_http.get(
+        url,
+        status=401,
+        match=[matchers.header_matcher({"Authorization": f"Bearer {factories.ACCESS_TOKEN}"})],
+    )
+    mocked_http.post(TOKEN_URL, json=NEW)  # the 401 refreshes, young as the token is locally
+    mocked_http.get(
+        url, status=401, match=[matchers.header_matcher({"Authorization": "Bearer access-NEW-111"})]
+    )
     with pytest.raises(ReconnectRequired):
         for_connection(conn).get("salesinvoice/SalesInvoices", division=101)
     stored = ExactConnection.objects.get(pk=conn.pk)
     assert stored.status == ConnectionStatus.NEEDS_REAUTH
+    assert stored.refresh_token == "refresh-NEW-222"  # the rotated pair was kept
     assert "HTTP 401" in stored.last_error
     assert AuditEvent.objects.filter(action="exact.needs_reauth").count() == 1

@@ -206,7 +206,12 @@ def test_test_connection_button_shows_user_division_expiry_and_rate_limit(
 def test_test_connection_failure_is_a_message_not_a_traceback(admin_client, mocked_http):
     conn = factories.make_exact_connection(base_url=BASE)
     mocked_http.get(f"{BASE}/api/v1/current/Me", status=401)
-    mocked_http.get(f"{BASE}/api/v1/current/Me", status=401)
+    mocked_http.post(f"{BASE}/api/oauth2/token", json=GOOD)  # a 401 refreshes once
+    mocked_http.get(
+        f"{BASE}/api/v1/current/Me",
+        status=401,
+        match=[matchers.header_matcher({"Authorization": "Bearer acc-XYZ"})],
+    )
     conn.access_token_issued_at = datetime.now(UTC)
     response = admin_client.post(
         reverse("admin:integrations_exactconnection_test", args=[conn.pk]), follow=True

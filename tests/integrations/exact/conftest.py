@@ -9,13 +9,15 @@ API = f"{BASE}/api/v1"
 
 
 class Tokens:
-    """A token source that records whether each call forced a refresh."""
+    """A token source that records whether each call followed a 401, and the refused token."""
 
     def __init__(self):
         self.calls: list[bool] = []
+        self.rejected: list[str | None] = []
 
-    def __call__(self, force: bool) -> str:
-        self.calls.append(force)
+    def __call__(self, rejected: str | None) -> str:
+        self.calls.append(rejected is not None)
+        self.rejected.append(rejected)
         return f"tok-{len([c for c in self.calls if c]) + 1}"
 
 

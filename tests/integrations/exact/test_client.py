@@ -7,6 +7,7 @@ import time_machine
 from responses import matchers
 
 from integrations.errors import (
+    AccessRefused,
     NotFound,
     RateLimited,
     ReconnectRequired,
@@ -14,6 +15,7 @@ from integrations.errors import (
     RemoteUnavailable,
     UnexpectedResponse,
 )
+from integrations.exact.client import ExactClient
 from integrations.exact.ratelimit import ErrorBudgetSpent, SharedBudget
 from integrations.models import RateBudget
 from tests.integrations.exact.conftest import API, BASE
@@ -63,6 +65,33 @@ def test_second_401_after_the_refresh_raises_reconnect_required(mocked_http, mak
         make_client().get("salesinvoice/SalesInvoices", division=101)
     assert tokens.calls == [False, True]
     assert len(mocked_http.calls) == 2
+
+
+def test_401_hands_the_refused_token_back_to_the_token_source(mocked_http, make_client, tokens):
+    mocked_http.get(URL, status=401)
+    mocked_http.get(URL, json=OK)
+    make_client().get("salesinvoice/SalesInvoices", division=101)
+    assert tokens.rejected == [None, "tok-1"]  # the source compares it with the stored token
+
+
+def test_access_refused_by_the_token_source_is_surfaced_in_words_and_never_retried(mocked_http):
+    flagged = []
+
+    def token_source(rejected):
+        if rejected is not None:  # Exact answered the refresh "too early"
+            raise AccessRefused("Refused while valid.", hint="Check the consent.", status=401)
+        return "tok-1"
+
+    client = ExactClient(BASE, token_source=token_source, on_token_rejected=flagged.append)
+    mocked_http.get(URL, status=401)
+    with pytest.raises(AccessRefused) as caught:
+        client.get("salesinvoice/SalesInvoices", division=101)
+    assert caught.value.message == (
+        "Exact Online refused the call to salesinvoice/SalesInvoices (division 101) with HTTP "
+        "401 although the access token is still valid."
+    )
+    assert caught.value.hint == "Check the consent."
+    assert len(mocked_http.calls) == 1 and flagged == []  # no retry, no re-authorization
 
 
 def test_server_errors_are_retried_with_backoff_then_surface_clearly(

@@ -206,9 +206,7 @@ def test_access_token_lives_600_seconds(sandbox, base, clock):
     assert api(base, {"access_token": "made-up"}, "current/Me").status_code == 401
 
 
-def test_a_revoked_access_token_answers_401_while_a_refresh_stays_too_early(
-    sandbox, base, clock
-):
+def test_a_revoked_access_token_answers_401_while_a_refresh_stays_too_early(sandbox, base, clock):
     token = connect(sandbox, base)
     clock.advance(60)
     assert sandbox.revoke_access_tokens() == 1
