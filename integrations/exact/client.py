@@ -1,9 +1,10 @@
 """ExactClient: the one way ml-connector calls Exact Online's REST API (OData v2 over JSON).
 
 Transport rules (reference §1.8, §3, §4): always `Accept: application/json`; a 401 hands the
-refused token back to the token source (one refresh whatever our clock says) and retries once; a 429 is waited out from the X-RateLimit-*-Reset headers; 5xx and
-timeouts are retried a bounded number of times with backoff and jitter; other 4xx answers are
-never retried and are counted per endpoint per hour. Every call takes a slot in the shared
+refused token back to the token source (one refresh whatever our clock says) and retries once;
+a 429 is waited out from the X-RateLimit-*-Reset headers; 5xx and timeouts are retried a
+bounded number of times with backoff and jitter; other 4xx answers are never retried and are
+counted per endpoint per hour. Every call takes a slot in the shared
 per-company budget first. Answers become frozen dataclasses (entities.py), never Responses.
 """
 
