@@ -1,9 +1,10 @@
-"""Connection health at a glance for the admin index (read-only selectors)."""
+"""Connection health at a glance for the admin index and /healthz (read-only selectors)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.apps import apps
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -16,6 +17,9 @@ from integrations.models import (
     SyncedRecord,
     WebhookEvent,
 )
+
+# The heartbeat schedule runs every minute (schedules.py): three missed beats mean no worker.
+WORKER_SILENCE_LIMIT = timedelta(minutes=3)
 
 WAITING_STATES = [
     WebhookEvent.State.PENDING,
@@ -92,5 +96,49 @@ def connection_health() -> dict:
         "connections": [exact_health(c) for c in ExactConnection.objects.all()]
         + [monday_health(c) for c in MondayConnection.objects.all()],
         "worker_last_seen": last_seen,
-        "worker_ok": bool(last_seen and timezone.now() - last_seen < timedelta(minutes=3)),
+        "worker_ok": bool(last_seen and timezone.now() - last_seen < WORKER_SILENCE_LIMIT),
     }
+
+
+def worker_check() -> dict:
+    """The background worker, judged by the heartbeat task's last success (as the admin index
+    does). Until WORKER_SILENCE_LIMIT has passed since this process started, a missing beat
+    reads "starting": a freshly started stack is not reported dead."""
+    now = timezone.now()
+    last_seen = worker_last_seen()
+    seen = last_seen.isoformat() if last_seen else None
+    if last_seen and now - last_seen < WORKER_SILENCE_LIMIT:
+        return {"status": "ok", "last_seen": seen}
+    started_at = getattr(apps.get_app_config("integrations"), "started_at", None) or now
+    if now - started_at < WORKER_SILENCE_LIMIT:
+        return {"status": "starting", "last_seen": seen}
+    minutes = int(WORKER_SILENCE_LIMIT.total_seconds() // 60)
+    message = (
+        f"No background worker heartbeat in the last {minutes} minutes "
+        f"({f'last seen {seen}' if seen else 'never seen'}): start python manage.py qcluster "
+        "(and run python manage.py setup_schedules once if it never ran)."
+    )
+    return {"status": "missing", "last_seen": seen, "message": message}
+
+
+def connections_check() -> dict:
+    """Connections waiting for an admin to re-authorize them, by kind and id (never names or
+    errors: /healthz is public)."""
+    fixes = (
+        (ExactConnection, "Exact Online", "Re-authorize it under Exact Online connections"),
+        (
+            MondayConnection,
+            "Monday.com",
+            "give it a new API token or reconnect with OAuth under Monday.com connections",
+        ),
+    )
+    waiting = [
+        f"{kind} connection {pk} needs re-authorization: {fix} in the admin."
+        for model, kind, fix in fixes
+        for pk in model.objects.filter(status=ConnectionStatus.NEEDS_REAUTH)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
+    if not waiting:
+        return {"status": "ok"}
+    return {"status": "needs_reauthorization", "message": " ".join(waiting)}

@@ -32,8 +32,15 @@ class ExactWebhookView(APIView):
             # Reference: exact-online.md §7.2: Exact validates a new subscription with an empty
             # POST and expects 2xx. Nothing is stored or queued.
             return Response({"status": "ok"})
+        secret = webhooks.accepted_secret(
+            settings.EXACT_WEBHOOK_SECRET,
+            requested_mode=settings.INTEGRATIONS_MODE_REQUESTED,
+            mode=settings.INTEGRATIONS_MODE,
+        )
+        if settings.EXACT_WEBHOOK_SECRET and not secret:
+            logger.warning("exact.webhook.public_sandbox_secret_refused")
         try:
-            content = webhooks.verify(body, settings.EXACT_WEBHOOK_SECRET)
+            content = webhooks.verify(body, secret)
         except webhooks.InvalidSignature:
             logger.warning("exact.webhook.bad_signature", extra={"bytes": len(body)})
             audit.record("webhook.rejected", actor="webhook", message="Bad or missing HashCode.")

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "audit",
     "integrations",
     "mappings",
+    "mlconnector",  # the project's own system checks (mlconnector/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -145,7 +146,7 @@ Q_CLUSTER = {
 }
 
 # Integrations: "sandbox" talks to the local emulations, "live" to the real APIs.
-# "auto" picks sandbox when no Exact Online client id is configured.
+# "auto" picks sandbox when no Exact Online client id is configured and DEBUG is on.
 # Exact Online
 EXACT_BASE_URL = env.str("EXACT_BASE_URL", default="https://start.exactonline.nl").rstrip("/")
 EXACT_CLIENT_ID = env.str("EXACT_CLIENT_ID", default="")
@@ -157,17 +158,23 @@ MONDAY_AUTH_URL = env.str("MONDAY_AUTH_URL", default="https://auth.monday.com")
 MONDAY_CLIENT_ID = env.str("MONDAY_CLIENT_ID", default="")
 MONDAY_CLIENT_SECRET = env.str("MONDAY_CLIENT_SECRET", default="")
 
-_mode = env.str("INTEGRATIONS_MODE", default="auto")
-if _mode == "auto":
-    _mode = "live" if EXACT_CLIENT_ID else "sandbox"
-if _mode not in ("live", "sandbox"):
+# What was asked for ("auto" when unset); INTEGRATIONS_MODE below is what it resolved to.
+INTEGRATIONS_MODE_REQUESTED = env.str("INTEGRATIONS_MODE", default="") or "auto"
+if INTEGRATIONS_MODE_REQUESTED not in ("auto", "live", "sandbox"):
     raise ImproperlyConfigured("INTEGRATIONS_MODE must be auto, live or sandbox.")
-INTEGRATIONS_MODE = _mode
+INTEGRATIONS_MODE = INTEGRATIONS_MODE_REQUESTED
+if INTEGRATIONS_MODE == "auto":
+    # Only development guesses the sandbox. Production without a client id resolves to live
+    # (so nothing ever talks to a sandbox) and refuses to start: mlconnector/checks.py E001.
+    INTEGRATIONS_MODE = "live" if EXACT_CLIENT_ID or not DEBUG else "sandbox"
 # Where the sandbox emulations are served in sandbox mode (python manage.py run_sandbox).
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8001").rstrip("/")
 if INTEGRATIONS_MODE == "sandbox":
     EXACT_CLIENT_ID = EXACT_CLIENT_ID or "sandbox-client"
     EXACT_CLIENT_SECRET = EXACT_CLIENT_SECRET or "sandbox-secret"
+if INTEGRATIONS_MODE_REQUESTED == "sandbox":
+    # The sandbox's webhook secret is public (it is in this repository): only an explicit
+    # sandbox mode gets it, and the webhook view refuses it otherwise (exact/webhooks.py).
     EXACT_WEBHOOK_SECRET = EXACT_WEBHOOK_SECRET or "sandbox-webhook-secret"
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

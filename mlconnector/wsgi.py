@@ -6,3 +6,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlconnector.settings")
 application = get_wsgi_application()
+
+# Production that would guess the sandbox never serves (mlconnector.E001).
+from mlconnector.checks import refuse_unsafe_start  # noqa: E402
+
+refuse_unsafe_start()

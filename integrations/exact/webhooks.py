@@ -31,6 +31,20 @@ class WebhookNotification:
     event_created_on: str
 
 
+# The sandbox's webhook secret is public (ExactSandbox's default, in this repository), so anyone
+# can sign with it. It is only ever accepted when INTEGRATIONS_MODE=sandbox was set explicitly.
+PUBLIC_SANDBOX_SECRET = "sandbox-webhook-secret"
+
+
+def accepted_secret(secret: str, *, requested_mode: str, mode: str) -> str:
+    """The secret to verify with: empty (every signature refused) when it is the public sandbox
+    secret and the sandbox mode was not asked for explicitly (a guessed "auto", or live)."""
+    explicit_sandbox = requested_mode == "sandbox" and mode == "sandbox"
+    if secret == PUBLIC_SANDBOX_SECRET and not explicit_sandbox:
+        return ""
+    return secret
+
+
 def sign(content: bytes, secret: str) -> str:
     """Upper-case hex HMAC-SHA256 of the Content bytes, as Exact computes HashCode."""
     return hmac.new(secret.encode(), content, hashlib.sha256).hexdigest().upper()

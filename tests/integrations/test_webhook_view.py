@@ -149,3 +149,32 @@ def test_a_division_that_is_not_an_exact_division_number_gets_400(client, route,
     response = post(client, envelope(raw, SECRET))
     assert response.status_code == 400
     assert WebhookEvent.objects.count() == 0
+
+
+# The public sandbox webhook secret is in the repository: anyone can sign with it. It is accepted
+# only when INTEGRATIONS_MODE=sandbox was set explicitly, never from a guessed ("auto") mode.
+PUBLIC_SANDBOX_SECRET = "sandbox-webhook-secret"
+
+
+@pytest.mark.parametrize(
+    "requested, resolved",
+    [("auto", "sandbox"), ("auto", "live"), ("live", "live")],
+    ids=["debug-auto-resolved-to-sandbox", "auto-resolved-to-live", "live"],
+)
+def test_public_sandbox_secret_is_refused_unless_sandbox_mode_is_explicit(
+    client, route, post, settings, requested, resolved
+):
+    settings.DEBUG = True
+    settings.INTEGRATIONS_MODE_REQUESTED, settings.INTEGRATIONS_MODE = requested, resolved
+    settings.EXACT_WEBHOOK_SECRET = PUBLIC_SANDBOX_SECRET
+    response = post(client, envelope(content(), PUBLIC_SANDBOX_SECRET))
+    assert response.status_code == 401
+    assert not WebhookEvent.objects.exists()
+    assert OrmQ.objects.count() == 0
+
+
+def test_public_sandbox_secret_is_accepted_in_explicit_sandbox_mode(client, route, post, settings):
+    settings.INTEGRATIONS_MODE_REQUESTED = settings.INTEGRATIONS_MODE = "sandbox"
+    settings.EXACT_WEBHOOK_SECRET = PUBLIC_SANDBOX_SECRET
+    assert post(client, envelope(content(), PUBLIC_SANDBOX_SECRET)).status_code == 200
+    assert WebhookEvent.objects.count() == 1

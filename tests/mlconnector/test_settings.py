@@ -11,12 +11,32 @@ ROOT = Path(__file__).resolve().parents[2]
 FERNET_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE="
 
 
-def _load_settings(env: dict, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+# Settings a test must not inherit from the environment that runs the suite.
+CONFIGURED = (
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEY",
+    "INTEGRATIONS_MODE",
+    "EXACT_CLIENT_ID",
+    "EXACT_CLIENT_SECRET",
+    "EXACT_WEBHOOK_SECRET",
+)
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
+    "FIELD_ENCRYPTION_KEY": FERNET_KEY,
+    "ALLOWED_HOSTS": "connector.example.com",
+    "PUBLIC_BASE_URL": "https://connector.example.com",
+}
+
+
+def _load_settings(env: dict, cwd: Path = ROOT, code: str = "") -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DEBUG"))}
-    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "DATABASE_URL", "INTEGRATIONS_MODE"):
+    for name in (*CONFIGURED, "DATABASE_URL"):
         clean.pop(name, None)
     clean.update(env, DJANGO_SETTINGS_MODULE="mlconnector.settings", PYTHONPATH=str(ROOT))
-    code = "import django; django.setup(); from django.conf import settings; print('OK', settings.DEBUG)"
+    code = code or (
+        "import django; django.setup(); from django.conf import settings; print('OK', settings.DEBUG)"
+    )
     return subprocess.run(
         [sys.executable, "-c", code], env=clean, cwd=cwd, capture_output=True, text=True, timeout=60
     )
@@ -47,26 +67,85 @@ def test_debug_defaults_to_off_so_production_is_the_default():
     assert "OK False" in result.stdout
 
 
-def test_check_deploy_is_clean_when_configured_for_production():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO")}
-    env.update(
-        DEBUG="false",
-        SECRET_KEY="a-long-random-production-secret-key-0123456789-abcdefghijklmnop",
-        FIELD_ENCRYPTION_KEY=FERNET_KEY,
-        ALLOWED_HOSTS="connector.example.com",
-        PUBLIC_BASE_URL="https://connector.example.com",
-        DJANGO_SETTINGS_MODULE="mlconnector.settings",
-    )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env,
+def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DEBUG"))}
+    for name in CONFIGURED:
+        clean.pop(name, None)
+    clean.update(env, DJANGO_SETTINGS_MODULE="mlconnector.settings")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        env=clean,
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_check_deploy_is_clean_when_configured_for_production():
+    # A production configuration names its Exact Online app: without it, see the tests below.
+    env = {**PRODUCTION, "EXACT_CLIENT_ID": "a-registered-exact-app"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("mode", [None, "auto"], ids=["unset", "auto"])
+def test_check_deploy_refuses_production_that_would_guess_the_sandbox(mode):
+    env = dict(PRODUCTION, **({"INTEGRATIONS_MODE": mode} if mode else {}))
+    result = _manage("check", "--deploy", env=env)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "mlconnector.E001" in output
+    assert "no Exact Online client id" in output and "EXACT_CLIENT_ID" in output
+
+
+def test_every_management_command_refuses_production_that_would_guess_the_sandbox():
+    # Plain `check` runs the checks that runserver, migrate and qcluster run before starting.
+    result = _manage("check", env=PRODUCTION)
+    assert result.returncode != 0
+    assert "mlconnector.E001" in result.stdout + result.stderr
+
+
+def test_wsgi_server_refuses_production_that_would_guess_the_sandbox():
+    # gunicorn runs no system checks: the WSGI entry point refuses by itself.
+    result = _load_settings(PRODUCTION, code="import mlconnector.wsgi; print('STARTED')")
+    assert result.returncode != 0
+    assert "STARTED" not in result.stdout
+    assert "ImproperlyConfigured" in result.stderr and "EXACT_CLIENT_ID" in result.stderr
+
+
+def test_production_without_exact_client_id_never_resolves_to_the_sandbox():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.INTEGRATIONS_MODE, repr(settings.EXACT_WEBHOOK_SECRET))"
+    )
+    result = _load_settings(PRODUCTION, code=code)
+    assert result.stdout.split() == ["live", "''"], result.stderr
+
+
+def test_explicit_sandbox_mode_is_allowed_in_production():
+    env = {**PRODUCTION, "INTEGRATIONS_MODE": "sandbox"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_development_auto_mode_is_sandbox_without_the_public_webhook_secret():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.INTEGRATIONS_MODE, repr(settings.EXACT_WEBHOOK_SECRET))"
+    )
+    result = _load_settings({"DEBUG": "true"}, code=code)
+    assert result.stdout.split() == ["sandbox", "''"], result.stderr
+
+
+def test_explicit_sandbox_mode_gets_the_sandbox_webhook_secret():
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.INTEGRATIONS_MODE, settings.EXACT_WEBHOOK_SECRET)"
+    )
+    result = _load_settings({"DEBUG": "true", "INTEGRATIONS_MODE": "sandbox"}, code=code)
+    assert result.stdout.split() == ["sandbox", "sandbox-webhook-secret"], result.stderr
 
 
 @pytest.mark.parametrize("name", ["SECRET_KEY", "FIELD_ENCRYPTION_KEY"])

@@ -12,8 +12,16 @@ class Command(BaseCommand):
     help = "Serve the sandbox emulations (demo company seeded) at SANDBOX_URL."
 
     def handle(self, *args, **options):
-        if settings.INTEGRATIONS_MODE != "sandbox":
-            raise CommandError("run_sandbox only runs in sandbox mode (INTEGRATIONS_MODE=sandbox).")
+        # Explicit only: the sandbox signs webhooks with its public secret, which the app accepts
+        # in an explicit sandbox mode alone (run_stack sets it when it resolves to the sandbox).
+        if (
+            settings.INTEGRATIONS_MODE != "sandbox"
+            or settings.INTEGRATIONS_MODE_REQUESTED != "sandbox"
+        ):
+            raise CommandError(
+                "run_sandbox only runs with INTEGRATIONS_MODE=sandbox set explicitly "
+                "(make run and run_stack set it when no Exact Online client id is configured)."
+            )
         from integrations.sandbox.demo import Demo
         from integrations.sandbox.exact import ExactSandbox
         from integrations.sandbox.server import serve

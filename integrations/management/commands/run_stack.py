@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -31,9 +32,16 @@ class Command(BaseCommand):
             [python, "manage.py", "qcluster"],
             [python, "manage.py", "runserver", "--noreload", addrport],
         ]
+        env = dict(os.environ)
         if settings.INTEGRATIONS_MODE == "sandbox":
+            # Explicit for every process of the stack: only an explicit sandbox mode accepts
+            # webhooks signed with the sandbox's public secret (a guessed "auto" never does).
+            env["INTEGRATIONS_MODE"] = "sandbox"
             commands.insert(0, [python, "manage.py", "run_sandbox"])
-            self.stdout.write(f"Sandbox mode: Exact and Monday sandboxes at {settings.SANDBOX_URL}")
+            self.stdout.write(
+                f"Sandbox mode (INTEGRATIONS_MODE=sandbox): Exact and Monday sandboxes at "
+                f"{settings.SANDBOX_URL}"
+            )
         # Explicit handlers: a shell that starts us in the background (`make run &`) leaves
         # SIGINT ignored, and then Ctrl-C/kill -INT would stop nothing.
         signal.signal(signal.SIGINT, _stop)
@@ -41,7 +49,7 @@ class Command(BaseCommand):
         processes = []
         try:
             for cmd in commands:
-                processes.append(subprocess.Popen(cmd))  # noqa: S603
+                processes.append(subprocess.Popen(cmd, env=env))  # noqa: S603
             self.stdout.write(f"Admin at http://{addrport}/admin/  (Ctrl-C stops everything)")
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
