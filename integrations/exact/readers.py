@@ -49,7 +49,7 @@ ME_SELECT = (
 DIVISION_SELECT = (
     "Code",
     "Description",
-    "HID",
+    "Hid",
     "Currency",
     "Country",
     "Status",

@@ -92,7 +92,7 @@ ACCOUNT = _fields(
     "Division:i"
 )
 DIVISION = _fields(
-    "Code:i Description:s HID:l Currency:s Country:s Status:i BlockingStatus:i Current:b "
+    "Code:i Description:s Hid:l Currency:s Country:s Status:i BlockingStatus:i Current:b "
     "Customer:g CustomerName:s DivisionMoveDate:d DivisionHRLinkUnlinkDate:d Created:d Modified:d"
 )
 DELETED = _fields("Timestamp:l ID:g EntityKey:g EntityType:i DeletedBy:g DeletedDate:d Division:i")

@@ -451,7 +451,9 @@ def test_sync_timestamp_for_a_start_date_and_webhook_subscriptions(seeded):
 def test_me_and_divisions_and_reference_data_of_a_seeded_company(seeded):
     world, client = seeded
     me = client.me()
-    assert me.current_division in {d.code for d in client.list_divisions(me.current_division)}
+    divisions = client.list_divisions(me.current_division)
+    assert me.current_division in {d.code for d in divisions}
+    assert all(d.hid.isdigit() for d in divisions)  # `Hid`, not `HID` (reference §2.2)
     gl = client.list_gl_accounts(SEEDED)
     assert {g.code for g in gl} >= {"8000", "8090"}
     assert next(g for g in gl if g.code == "8090").is_blocked

@@ -34,10 +34,21 @@ def test_me_reads_the_user_without_a_division(mocked_http, make_client):
 
 
 def test_list_divisions_reads_system_divisions(mocked_http, make_client):
-    mocked_http.get(f"{D}/system/Divisions", json=fixture("system_divisions.json"))
+    # Reference §2.2-2.3: the property is `Hid` (OData names are case-sensitive; `HID` fails).
+    mocked_http.get(
+        f"{D}/system/Divisions",
+        json=fixture("system_divisions.json"),
+        match=q(
+            {
+                "$select": "Code,Description,Hid,Currency,Country,Status,BlockingStatus,"
+                "Current,DivisionMoveDate"
+            }
+        ),
+    )
     divisions = make_client().list_divisions(101)
     assert [(d.code, d.currency) for d in divisions] == [(101, "EUR"), (102, "EUR"), (103, "GBP")]
     assert divisions[0].is_current
+    assert [d.hid for d in divisions] == ["1", "2", "3"]
 
 
 def test_get_document_filters_on_the_key_and_reads_the_lines(mocked_http, make_client):

@@ -298,6 +298,19 @@ def test_unknown_property_in_select_or_filter_answers_exacts_error_body(sandbox,
         assert "Nope" in body["error"]["message"]["value"]
 
 
+def test_system_divisions_spell_hid_so_and_select_is_case_sensitive(sandbox, base):
+    # Reference §2.2-2.3: the field is `Hid`; `$select=HID` fails the call with Exact's 400.
+    token = connect(sandbox, base)
+    wrong = api(base, token, f"{DIV}/system/Divisions", {"$select": "Code,HID"})
+    assert wrong.status_code == 400
+    assert wrong.json()["error"]["message"]["value"].startswith(
+        "No property 'HID' exists in type 'Exact.Web.Api.Models.SystemDivision'"
+    )
+    right = api(base, token, f"{DIV}/system/Divisions", {"$select": "Code,Hid"})
+    assert right.status_code == 200
+    assert all(isinstance(r["Hid"], int) for r in right.json()["d"]["results"])
+
+
 def test_filter_understands_typed_literals_quotes_and_parentheses(sandbox, base):
     token = connect(sandbox, base)
     quoted = sandbox.add_account(DIV, 3001, "O'Neil & Zn")
