@@ -57,6 +57,7 @@ DIVISION_SELECT = (
     "Current",
     "DivisionMoveDate",
 )
+GL_ACCOUNT_SELECT = ("ID", "Code", "Description", "IsBlocked", "Timestamp")
 DELETED_SELECT = ("Timestamp", "ID", "EntityKey", "EntityType", "DeletedDate")
 WEBHOOK_SELECT = ("ID", "Topic", "CallbackURL", "Description", "Created", "UserID")
 # Purchase invoices have no sync feed: poll Modified with an overlap, de-duplicate by ID (§5.5).
@@ -306,15 +307,32 @@ class EntityReaders:
     # --- reference data ------------------------------------------------------------------
 
     def list_gl_accounts(self, division: int, *, priority: str = "low") -> list[ExactGLAccount]:
-        return self._read_all(
-            "financial/GLAccounts",
-            "ID,Code,Description,IsBlocked",
-            parse_gl_account,
-            division=division,
-            priority=priority,
+        """Every GL account of the division, from sync/Financial/GLAccounts.
+
+        financial/GLAccounts refuses an unfiltered GET (mandatory filtering, reference §3.4),
+        so the whole list comes through the sync feed from the start (1,000 rows a page,
+        `__next` followed). A row seen twice: the one with the higher Timestamp wins.
+        """
+        # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=SyncFinancialGLAccounts
+        # The reference's first run uses `Timestamp gt 1L` (§5.1); 0L is as valid an Int64
+        # literal and cannot miss a row whose rowversion is 1.
+        params = {
+            "$filter": odata.gt("Timestamp", odata.int64(0)),
+            "$select": odata.select(GL_ACCOUNT_SELECT),
+        }
+        newest: dict[str, tuple[int, dict]] = {}
+        pages = self.iter_pages(
+            "sync/Financial/GLAccounts", division=division, params=params, priority=priority
         )
+        for page in pages:
+            for row in page:
+                key, stamp = str(row["ID"]).lower(), int(row.get("Timestamp") or 0)
+                if key not in newest or stamp >= newest[key][0]:
+                    newest[key] = (stamp, row)
+        return [parse_gl_account(row) for _, row in newest.values()]
 
     def list_cost_centers(self, division: int, *, priority: str = "low") -> list[ExactCostCenter]:
+        """Every cost center (hrm/Costcenters: no sync feed and no mandatory filter, §5.5)."""
         return self._read_all(
             "hrm/Costcenters",
             "ID,Code,Description,EndDate",

@@ -274,11 +274,50 @@ def test_sync_timestamp_for_a_start_date(mocked_http, make_client):
     assert make_client().sync_timestamp_for(Entity.SALES_INVOICE, 101, date(2026, 1, 1)) == 4242
 
 
+def test_gl_accounts_come_from_the_sync_feed_with_every_page_and_the_newest_row(
+    mocked_http, make_client
+):
+    # financial/GLAccounts refuses an unfiltered GET (mandatory filtering, reference §3.4):
+    # GL accounts are read through sync/Financial/GLAccounts from Timestamp 0, all pages.
+    row = {"ID": key(1), "Code": "8000", "Description": "Omzet", "IsBlocked": False}
+    next_url = f"{D}/sync/Financial/GLAccounts?$skiptoken=3L"
+    mocked_http.get(
+        f"{D}/sync/Financial/GLAccounts",
+        json=page(
+            [{**row, "Timestamp": 3}, {**row, "ID": key(2), "Code": "4000", "Timestamp": 2}],
+            next_url,
+        ),
+        match=q(
+            {"$filter": "Timestamp gt 0L", "$select": "ID,Code,Description,IsBlocked,Timestamp"}
+        ),
+    )
+    mocked_http.get(
+        next_url,
+        json=page([{**row, "Description": "Omzet NL", "IsBlocked": True, "Timestamp": 9}]),
+        match=q({"$skiptoken": "3L"}),
+    )
+    accounts = sorted(make_client().list_gl_accounts(101), key=lambda g: g.code)
+    assert [(g.code, g.description, g.is_blocked) for g in accounts] == [
+        ("4000", "Omzet", False),
+        ("8000", "Omzet NL", True),  # the later row of the same account wins
+    ]
+    assert all("financial/GLAccounts" not in c.request.url for c in mocked_http.calls)
+
+
 def test_gl_accounts_and_cost_centers(mocked_http, make_client):
     mocked_http.get(
-        f"{D}/financial/GLAccounts",
-        json=page([{"ID": key(1), "Code": "8000", "Description": "Omzet", "IsBlocked": False}]),
-        match=q({"$select": "ID,Code,Description,IsBlocked"}),
+        f"{D}/sync/Financial/GLAccounts",
+        json=page(
+            [
+                {
+                    "ID": key(1),
+                    "Code": "8000",
+                    "Description": "Omzet",
+                    "IsBlocked": False,
+                    "Timestamp": 5,
+                }
+            ]
+        ),
     )
     mocked_http.get(
         f"{D}/hrm/Costcenters",
