@@ -116,11 +116,10 @@ class EntityReaders:
         self, spec: EntitySpec, division: int, keys: list[uuid.UUID]
     ) -> dict[uuid.UUID, list[ExactLine]]:
         found: dict[uuid.UUID, list[ExactLine]] = {k: [] for k in keys}
-        for batch in keys_in_batches(keys):
-            params = {
-                "$filter": odata.any_guid(spec.line_parent_field, batch),
-                "$select": odata.select(spec.line_select),
-            }
+        batches = self._key_batches(
+            spec.lines_path, division, spec.line_parent_field, keys, spec.line_select
+        )
+        for params in batches:
             for page in self.iter_pages(spec.lines_path, division=division, params=params):
                 for row in page:
                     parent = uuid.UUID(str(row[spec.line_parent_field]))
@@ -131,15 +130,32 @@ class EntityReaders:
         self, spec: EntitySpec, division: int, keys: list[uuid.UUID]
     ) -> dict[uuid.UUID, dict[str, Any]]:
         found: dict[uuid.UUID, dict[str, Any]] = {}
-        for batch in keys_in_batches(keys):
-            params = {
-                "$filter": odata.any_guid(spec.key_field, batch),
-                "$select": odata.select(spec.header_select),
-            }
+        batches = self._key_batches(
+            spec.header_path, division, spec.key_field, keys, spec.header_select
+        )
+        for params in batches:
             for page in self.iter_pages(spec.header_path, division=division, params=params):
                 for row in page:
                     found[uuid.UUID(str(row[spec.key_field]))] = row
         return found
+
+    def _key_batches(
+        self,
+        path: str,
+        division: int,
+        field: str,
+        keys: list[uuid.UUID],
+        select: tuple[str, ...],
+    ) -> Iterator[dict[str, str]]:
+        """Query parameters filtering `field` on consecutive batches of `keys`, each batch as
+        large as Exact's URL limit allows once the whole URL is encoded (reference §3.9)."""
+
+        def params(batch: list[uuid.UUID]) -> dict[str, str]:
+            return {"$filter": odata.any_guid(field, batch), "$select": odata.select(select)}
+
+        fits = lambda batch: self.fits_url_limit(path, division, params(batch))  # noqa: E731
+        for batch in keys_in_batches(keys, fits=fits):
+            yield params(batch)
 
     # --- changes -------------------------------------------------------------------------
 

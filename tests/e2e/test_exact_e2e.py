@@ -314,6 +314,30 @@ def test_connect_then_refresh_reference_data_with_the_admin_buttons(world, admin
     assert all(status == 200 for _, _, status in world.sandbox.calls)
 
 
+@pytest.mark.django_db
+def test_a_page_of_purchase_invoices_reads_its_lines_in_one_call_under_the_url_limit(
+    world, admin_client
+):
+    # The sandbox refuses URLs over 6,000 characters (reference §3.9); the key batch is as
+    # large as the encoded URL allows, so a page of 60 invoices needs one lines call.
+    sandbox = world.sandbox
+    supplier = sandbox.add_account(101, "S001", "Leverancier", supplier=True)
+    for _ in range(60):
+        sandbox.add_purchase_invoice(
+            101,
+            account=supplier["ID"],
+            invoice_date=datetime(2026, 11, 2).date(),
+            lines=[{"Description": "Inkoop", "Amount": 10.0}],
+        )
+    conn = connect(world, admin_client)
+    client = world.client(conn)
+    docs = [
+        d for p in client.iter_changes(Entity.PURCHASE_INVOICE, 101, since=0) for d in p.documents
+    ]
+    assert len(docs) == 60 and all(len(d.lines) == 1 for d in docs)
+    assert [c[2] for c in world.calls("/101/purchase/PurchaseInvoiceLines")] == [200]
+
+
 # --- PostgreSQL: concurrency -------------------------------------------------------------------
 
 

@@ -1,6 +1,9 @@
+import json
+import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from urllib.parse import unquote_plus
 
 import pytest
 from responses import matchers
@@ -383,3 +386,38 @@ def test_other_server_errors_on_subscribe_are_raised(mocked_http, make_client):
         make_client().create_webhook_subscription(
             101, topic="SalesInvoices", callback_url="https://c.example/w/"
         )
+
+
+def test_key_batches_stay_under_the_url_limit_on_the_longest_host_and_use_it_fully(
+    mocked_http, tokens
+):
+    # Reference §1 table, §3.9: 6,000 characters after encoding. The longest regional host
+    # (§1.1) and a seven-digit division; 200 orders whose lines changed without their header.
+    from integrations.exact.client import MAX_URL_LENGTH, NEXT_LINK_ROOM, ExactClient
+
+    base, division = "https://start.exactonline.co.uk", 9999999
+    api = f"{base}/api/v1/{division}"
+    orders = [key(1000 + i) for i in range(200)]
+    line = {"LineNumber": 1, "Description": "", "Quantity": 1, "AmountDC": 5, "AmountFC": 5}
+    rows = [
+        {**line, "ID": key(5000 + i), "OrderID": order, "Timestamp": 100 + i}
+        for i, order in enumerate(orders)
+    ]
+    mocked_http.get(f"{api}/sync/SalesOrder/SalesOrderHeaders", json=page([]))
+    mocked_http.get(f"{api}/sync/SalesOrder/SalesOrderLines", json=page(rows))
+    urls = []
+
+    def answer(request):
+        urls.append(request.url)
+        return 200, {"Content-Type": "application/json"}, json.dumps(page([]))
+
+    mocked_http.add_callback("GET", f"{api}/salesorder/SalesOrders", callback=answer)
+    client = ExactClient(base, token_source=tokens, sleep=lambda s: None)
+    list(client.iter_changes(Entity.SALES_ORDER, division, since=40))
+    asked = [k for url in urls for k in re.findall(r"guid'([0-9a-f-]{36})'", unquote_plus(url))]
+    assert sorted(asked) == sorted(orders)  # every key once
+    budget = MAX_URL_LENGTH - NEXT_LINK_ROOM  # room for the $skiptoken of Exact's __next
+    assert all(len(url) <= budget for url in urls)
+    assert len(urls) < 200 / 40  # fewer calls than fixed batches of 40 keys
+    per_key = len("+or+%28OrderID+eq+guid%27%27%29") + 36
+    assert all(len(url) + per_key > budget for url in urls[:-1])  # one more would not fit

@@ -401,6 +401,30 @@ def test_endpoints_without_a_sync_counterpart_answer_unfiltered(sandbox, base):
     assert {r["Code"] for r in gl.json()["d"]["results"]} >= {"8000", "8090"}
 
 
+def test_urls_longer_than_6000_characters_after_encoding_are_refused_and_counted(sandbox, base):
+    # Reference §1 table, §3.9: 6,000 characters after percent-encoding (status unconfirmed;
+    # the sandbox answers 400, which spends the hourly error budget).
+    token = connect(sandbox, base)
+    headers = {"Authorization": f"Bearer {token['access_token']}", **JSON}
+    head = f"{base}/api/v1/{DIV}/salesinvoice/SalesInvoices?$select=InvoiceID&$filter="
+    pad = "Description%20ne%20%27{}%27"  # already encoded: requests sends it as it is
+
+    def url_of(length):
+        url = head + pad.format("x" * (length - len(head) - len(pad.format(""))))
+        assert len(url) == length
+        return url
+
+    assert requests.get(url_of(6000), headers=headers, timeout=5).status_code == 200
+    refused = requests.get(url_of(6001), headers=headers, timeout=5)
+    assert refused.status_code == 400
+    assert "6000" in refused.json()["error"]["message"]["value"]
+    assert sandbox.calls[-1][2] == 400
+    for _ in range(9):  # ten refusals within the hour block the endpoint, as other 400s do
+        requests.get(url_of(6500), headers=headers, timeout=5)
+    blocked = api(base, token, f"{DIV}/salesinvoice/SalesInvoices", {"$filter": EVERY})
+    assert blocked.status_code == 429
+
+
 def test_account_codes_are_left_padded_to_18_characters(sandbox, base):
     rows = sandbox.accounts(DIV)
     assert all(len(r["Code"]) == 18 and r["Code"].lstrip() == r["Code"].strip() for r in rows)
