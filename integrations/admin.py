@@ -144,25 +144,51 @@ class ExactConnectionAdmin(admin.ModelAdmin):
         return require_POST(self._refresh_reference)(request, pk)
 
     def _refresh_reference(self, request, pk: int):
-        from mappings.reference import refresh_reference_data
+        from mappings.reference import (
+            LISTS,
+            ReferenceDataIncomplete,
+            failure_message,
+            refresh_reference_data,
+        )
 
         conn = self._connection_for_action(request, pk)
-        done = []
-        for division in conn.divisions.filter(selected=True):
+        done, failures = [], []
+        for division in conn.divisions.filter(selected=True).order_by("code"):
             try:
                 counts = refresh_reference_data(division, actor=request.user)
+            except ReferenceDataIncomplete as exc:
+                counts = exc.counts
+                failures += [(division, key, error) for key, error in exc.failures.items()]
             except IntegrationError as exc:
-                messages.error(request, f"Division {division.code}: {exc.message} {exc.hint}")
+                failures += [(division, key, exc) for key in LISTS]
                 continue
-            done.append(
-                f"{division.code}: {counts['gl_accounts']} GL accounts, "
-                f"{counts['cost_centers']} cost centers"
-            )
+            if "gl_accounts" in counts or "cost_centers" in counts:
+                done.append(f"{division.code}: {_counts_text(counts)}")
         if done:
             messages.success(request, "Reference data refreshed. " + "; ".join(done) + ".")
-        elif not conn.divisions.filter(selected=True).exists():
+        if failures:
+            # One message for every division: what failed and what to do (never Exact's text).
+            messages.error(request, " ".join(failure_message(failures)))
+        elif not done:
             messages.warning(request, "No division is selected for synchronisation.")
         return self._back(pk)
+
+
+_LIST_NAMES = {
+    "gl_accounts": ("GL account", "GL accounts"),
+    "cost_centers": ("cost center", "cost centers"),
+}
+
+
+def _counts_text(counts: dict) -> str:
+    """ "2 GL accounts, 1 cost center", naming a list that could not be read."""
+    read = [
+        f"{counts[key]} {one if counts[key] == 1 else many}"
+        for key, (one, many) in _LIST_NAMES.items()
+        if key in counts
+    ]
+    missing = [many for key, (_, many) in _LIST_NAMES.items() if key not in counts]
+    return ", ".join(read) + (f" ({' and '.join(missing)} not read)" if missing else "")
 
 
 def _limits_text(limits: list[dict]) -> str:

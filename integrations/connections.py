@@ -19,8 +19,11 @@ import audit
 from integrations.errors import (
     AccessRefused,
     IntegrationError,
+    RateLimited,
     ReconnectRequired,
+    RemoteRejected,
     RemoteUnavailable,
+    plain_reason,
 )
 from integrations.exact import oauth
 from integrations.exact.client import ExactClient, base_url_for, for_connection
@@ -207,6 +210,35 @@ def mark_needs_reauth(conn: ExactConnection, *, reason: str) -> None:
         _copy_tokens(conn, locked)
 
 
+def _read_for_connect(what: str, call):
+    """Run one read of the connect flow; a failure becomes what failed and what to do, in
+    words (Exact's own error text, e.g. an OData sentence, goes to the log only)."""
+    try:
+        return call()
+    except IntegrationError as exc:
+        logger.warning(
+            "exact.connect.read_failed",
+            extra={"what": what, "error": type(exc).__name__, "detail": exc.message},
+        )
+        if isinstance(exc, RateLimited):
+            todo = "Wait a minute, then click “Connect Exact Online” again."
+        elif isinstance(exc, RemoteRejected) and exc.detail.get("status") == 403:
+            todo = (
+                "Check that the app registration has the “Organization administration” scope "
+                "and that you tick the divisions on Exact's consent page, then connect again."
+            )
+        else:
+            todo = (
+                "Click “Connect Exact Online” again; if it keeps failing, check the app "
+                "registration in Exact Online's App Center."
+            )
+        raise IntegrationError(
+            f"Could not read {what} from Exact Online: {plain_reason(exc)}.",
+            hint=f"Nothing was saved. {todo}",
+            retryable=exc.retryable,
+        ) from exc
+
+
 def connect_exact(
     *, user, base_url: str, region: str, tokens: TokenSet, connection: ExactConnection | None = None
 ) -> ExactConnection:
@@ -225,10 +257,13 @@ def connect_exact(
         return issued
 
     client = ExactClient(base_url, token_source=token_source)
-    me = client.me()
+    me = _read_for_connect("your Exact Online user", client.me)
     if me.current_division is None:
         raise IntegrationError("Exact Online did not name a current division for this user.")
-    divisions = client.list_divisions(me.current_division)
+    divisions = _read_for_connect(
+        "the divisions of your Exact Online user",
+        lambda: client.list_divisions(me.current_division),
+    )
     user_id = str(me.user_id or "")
     other = ExactConnection.objects.filter(base_url=base_url, exact_user_id=user_id)
     if connection is not None:

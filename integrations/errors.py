@@ -60,3 +60,44 @@ class AccessRefused(RemoteRejected):
 
 class UnexpectedResponse(IntegrationError):
     """The body did not parse into our dataclasses (its shape is logged, never its content)."""
+
+
+# --- words for admins ------------------------------------------------------------------------
+# The remote's own error text (an OData sentence such as "This endpoint has mandatory filtering
+# applied…") goes to the logs; admins read what failed and what to do.
+
+
+def plain_reason(exc: IntegrationError, system: str = "Exact Online") -> str:
+    """Why a call failed, in words for an admin, without a final full stop."""
+    short = system.split()[0]
+    if isinstance(exc, ReconnectRequired):
+        return f"{system} did not accept this connection's authorization"
+    if isinstance(exc, RateLimited):
+        return f"{system}'s limit on calls is reached for now"
+    if isinstance(exc, RemoteUnavailable):
+        return f"{system} did not answer"
+    if isinstance(exc, NotFound):
+        return f"{short} did not find it"
+    if isinstance(exc, RemoteRejected):
+        if exc.detail.get("status") == 403:
+            return f"{short} refused access"
+        return f"{short} refused the request"
+    if isinstance(exc, UnexpectedResponse):
+        return f"{system} sent an answer ml-connector could not read"
+    return exc.message.rstrip(".")  # our own errors are written for admins already
+
+
+def plain_action(exc: IntegrationError, system: str = "Exact Online") -> str:
+    """What an admin can do about a failed call on an existing connection."""
+    if isinstance(exc, ReconnectRequired):
+        return f"Reconnect {system} (Re-authorize on its connection page)."
+    if isinstance(exc, RateLimited):
+        return "Try again in a few minutes."
+    if isinstance(exc, RemoteRejected) and exc.detail.get("status") == 403:
+        return (
+            f"Reconnect {system} and tick this division on the consent page; if it keeps "
+            "failing, check the app's scopes."
+        )
+    if type(exc) in (IntegrationError, ConfigurationError) and exc.hint:
+        return exc.hint
+    return f"Try again later; if it keeps failing, reconnect {system}."

@@ -53,6 +53,10 @@ _DIVISION_SEGMENT = re.compile(r"^\d+/")
 
 # The access token Exact just answered 401 to (None on a plain call) -> the token to send.
 TokenSource = Callable[[str | None], str]
+# Reference §1 table and §3.9: a URL may have 6,000 characters after percent-encoding. Exact's
+# __next link repeats our query and appends a $skiptoken, so our own URLs leave room for it.
+MAX_URL_LENGTH = 6000
+NEXT_LINK_ROOM = 200
 
 
 def base_url_for(region: str) -> str:
@@ -155,6 +159,15 @@ class ExactClient(readers.EntityReaders):
             return path
         prefix = f"{self.base_url}/api/v1/" + (f"{int(division)}/" if division is not None else "")
         return prefix + path.lstrip("/")
+
+    def encoded_url(self, path: str, division: int | None, params: dict | None) -> str:
+        """The URL exactly as a GET sends it (query percent-encoded by requests)."""
+        return requests.Request("GET", self.url(path, division), params=params).prepare().url
+
+    def fits_url_limit(self, path: str, division: int | None, params: dict | None) -> bool:
+        """Whether a GET of `path` with `params`, and the __next links Exact builds from it,
+        stay within Exact's URL length limit (base URL, path and every parameter counted)."""
+        return len(self.encoded_url(path, division, params)) <= MAX_URL_LENGTH - NEXT_LINK_ROOM
 
     def endpoint(self, url: str) -> str:
         """`salesinvoice/SalesInvoices` for any URL of that endpoint (the error-budget key)."""

@@ -368,7 +368,7 @@ def parse_division(row: dict[str, Any]) -> ExactDivisionInfo:
     return ExactDivisionInfo(
         code=int(row["Code"]),
         description=text(row, "Description"),
-        hid=text(row, "HID"),
+        hid=text(row, "Hid"),
         currency=text(row, "Currency"),
         country=text(row, "Country"),
         status=integer(row, "Status"),

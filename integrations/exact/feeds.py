@@ -9,7 +9,7 @@ back and completed with the next page; the cursor of a page never passes a row n
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from integrations.exact.entities import (
@@ -102,13 +102,24 @@ class CombinedFeedGrouper:
         return documents
 
 
-def keys_in_batches(keys: Iterable[uuid.UUID], size: int = 40) -> Iterator[list[uuid.UUID]]:
-    """GUID or-chains stay well under Exact's 6,000-character URL limit (reference §3.9)."""
+def keys_in_batches(
+    keys: Iterable[uuid.UUID],
+    *,
+    fits: Callable[[list[uuid.UUID]], bool] = lambda batch: True,
+    max_size: int | None = None,
+) -> Iterator[list[uuid.UUID]]:
+    """Consecutive batches of keys, each as large as `fits` allows (and at most `max_size`).
+
+    The readers pass `fits` = "the encoded URL of this batch's request stays under Exact's
+    6,000 characters" (reference §3.9), so the limit is measured, not guessed from a count.
+    Raises ValueError when one key alone does not fit."""
     batch: list[uuid.UUID] = []
     for key in keys:
-        batch.append(key)
-        if len(batch) == size:
+        if batch and (len(batch) == max_size or not fits([*batch, key])):
             yield batch
             batch = []
+        if not batch and not fits([key]):
+            raise ValueError("A single key does not fit in one request.")
+        batch.append(key)
     if batch:
         yield batch

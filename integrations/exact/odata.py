@@ -107,5 +107,6 @@ def select(names: Iterable[str]) -> str:
 
 
 def any_guid(name: str, keys: Iterable[uuid.UUID | str]) -> str:
-    """`(Name eq guid'a') or (Name eq guid'b')`: keep chains short (URL limit 6,000 chars)."""
+    """`(Name eq guid'a') or (Name eq guid'b')`; batch the keys so that the encoded URL stays
+    under Exact's 6,000 characters (feeds.keys_in_batches, ExactClient.fits_url_limit)."""
     return or_(*(eq(name, guid(k)) for k in keys))

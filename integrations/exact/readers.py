@@ -49,7 +49,7 @@ ME_SELECT = (
 DIVISION_SELECT = (
     "Code",
     "Description",
-    "HID",
+    "Hid",
     "Currency",
     "Country",
     "Status",
@@ -57,6 +57,7 @@ DIVISION_SELECT = (
     "Current",
     "DivisionMoveDate",
 )
+GL_ACCOUNT_SELECT = ("ID", "Code", "Description", "IsBlocked", "Timestamp")
 DELETED_SELECT = ("Timestamp", "ID", "EntityKey", "EntityType", "DeletedDate")
 WEBHOOK_SELECT = ("ID", "Topic", "CallbackURL", "Description", "Created", "UserID")
 # Purchase invoices have no sync feed: poll Modified with an overlap, de-duplicate by ID (§5.5).
@@ -115,11 +116,10 @@ class EntityReaders:
         self, spec: EntitySpec, division: int, keys: list[uuid.UUID]
     ) -> dict[uuid.UUID, list[ExactLine]]:
         found: dict[uuid.UUID, list[ExactLine]] = {k: [] for k in keys}
-        for batch in keys_in_batches(keys):
-            params = {
-                "$filter": odata.any_guid(spec.line_parent_field, batch),
-                "$select": odata.select(spec.line_select),
-            }
+        batches = self._key_batches(
+            spec.lines_path, division, spec.line_parent_field, keys, spec.line_select
+        )
+        for params in batches:
             for page in self.iter_pages(spec.lines_path, division=division, params=params):
                 for row in page:
                     parent = uuid.UUID(str(row[spec.line_parent_field]))
@@ -130,15 +130,32 @@ class EntityReaders:
         self, spec: EntitySpec, division: int, keys: list[uuid.UUID]
     ) -> dict[uuid.UUID, dict[str, Any]]:
         found: dict[uuid.UUID, dict[str, Any]] = {}
-        for batch in keys_in_batches(keys):
-            params = {
-                "$filter": odata.any_guid(spec.key_field, batch),
-                "$select": odata.select(spec.header_select),
-            }
+        batches = self._key_batches(
+            spec.header_path, division, spec.key_field, keys, spec.header_select
+        )
+        for params in batches:
             for page in self.iter_pages(spec.header_path, division=division, params=params):
                 for row in page:
                     found[uuid.UUID(str(row[spec.key_field]))] = row
         return found
+
+    def _key_batches(
+        self,
+        path: str,
+        division: int,
+        field: str,
+        keys: list[uuid.UUID],
+        select: tuple[str, ...],
+    ) -> Iterator[dict[str, str]]:
+        """Query parameters filtering `field` on consecutive batches of `keys`, each batch as
+        large as Exact's URL limit allows once the whole URL is encoded (reference §3.9)."""
+
+        def params(batch: list[uuid.UUID]) -> dict[str, str]:
+            return {"$filter": odata.any_guid(field, batch), "$select": odata.select(select)}
+
+        fits = lambda batch: self.fits_url_limit(path, division, params(batch))  # noqa: E731
+        for batch in keys_in_batches(keys, fits=fits):
+            yield params(batch)
 
     # --- changes -------------------------------------------------------------------------
 
@@ -306,15 +323,32 @@ class EntityReaders:
     # --- reference data ------------------------------------------------------------------
 
     def list_gl_accounts(self, division: int, *, priority: str = "low") -> list[ExactGLAccount]:
-        return self._read_all(
-            "financial/GLAccounts",
-            "ID,Code,Description,IsBlocked",
-            parse_gl_account,
-            division=division,
-            priority=priority,
+        """Every GL account of the division, from sync/Financial/GLAccounts.
+
+        financial/GLAccounts refuses an unfiltered GET (mandatory filtering, reference §3.4),
+        so the whole list comes through the sync feed from the start (1,000 rows a page,
+        `__next` followed). A row seen twice: the one with the higher Timestamp wins.
+        """
+        # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=SyncFinancialGLAccounts
+        # The reference's first run uses `Timestamp gt 1L` (§5.1); 0L is as valid an Int64
+        # literal and cannot miss a row whose rowversion is 1.
+        params = {
+            "$filter": odata.gt("Timestamp", odata.int64(0)),
+            "$select": odata.select(GL_ACCOUNT_SELECT),
+        }
+        newest: dict[str, tuple[int, dict]] = {}
+        pages = self.iter_pages(
+            "sync/Financial/GLAccounts", division=division, params=params, priority=priority
         )
+        for page in pages:
+            for row in page:
+                key, stamp = str(row["ID"]).lower(), int(row.get("Timestamp") or 0)
+                if key not in newest or stamp >= newest[key][0]:
+                    newest[key] = (stamp, row)
+        return [parse_gl_account(row) for _, row in newest.values()]
 
     def list_cost_centers(self, division: int, *, priority: str = "low") -> list[ExactCostCenter]:
+        """Every cost center (hrm/Costcenters: no sync feed and no mandatory filter, §5.5)."""
         return self._read_all(
             "hrm/Costcenters",
             "ID,Code,Description,EndDate",

@@ -2,7 +2,8 @@
 
 `ApiHandlers` is mixed into ExactSandbox and uses its state (lock, clock, store, auth, limits,
 errors, subscriptions). Every /api/v1 call is admitted in this order: error-budget block →
-access token (401) → division consent (403) → rate limit (429) → the endpoint itself.
+access token (401) → division consent (403) → rate limit (429) → URL length (400) → the
+endpoint itself.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, quote
 
 from integrations.sandbox import exact_query, exact_webhooks
 from integrations.sandbox import exact_wire as wire
@@ -34,11 +35,20 @@ REASONS = {
     503: "Service Unavailable",
 }
 _KEYED = re.compile(r"^(?P<path>.+?)\((?P<key>.+)\)$")
+# Reference §1 table and §3.9: a URL may have 6,000 characters after percent-encoding.
+MAX_URL_LENGTH = 6000
 
 
 def base_url(environ: dict) -> str:
     host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}"
+
+
+def request_url(environ: dict) -> str:
+    """The URL as the client sent it: PATH_INFO comes decoded, QUERY_STRING as sent."""
+    path = quote(environ.get("PATH_INFO", ""), safe="/:@!$&'()*+,;=~")
+    query = environ.get("QUERY_STRING", "")
+    return base_url(environ) + path + (f"?{query}" if query else "")
 
 
 def read_body(environ: dict) -> bytes:
@@ -181,6 +191,16 @@ class ApiHandlers:
                         *error_response(429, "Too many requests", as_json, headers),
                     )
         try:
+            length = len(request_url(environ))
+            if length > MAX_URL_LENGTH:
+                # Unconfirmed (§3.9): the status of this refusal. 400 (not 414) so that it
+                # spends the hourly error budget like Exact's other refusals: the stricter
+                # choice for a client that keeps sending too-long URLs.
+                raise ODataError(
+                    400,
+                    f"The request URL is too long ({length} characters after encoding); "
+                    f"the maximum is {MAX_URL_LENGTH}.",
+                )
             status, extra, body = self._dispatch(
                 environ, method, division, entity_path, key_text, as_json
             )

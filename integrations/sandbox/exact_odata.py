@@ -291,16 +291,23 @@ def _timestamp_bound(toks: list[Tok]) -> int | None:
     return None
 
 
-# Unconfirmed (§3.3): an unknown $select name "fails the call"; the sandbox answers 400.
+# Unconfirmed (§3.3): an unknown $select name "fails the call"; the sandbox answers 400 in
+# WCF's words. Names are case-sensitive (§2.2: `HID` is not `Hid`).
 def parse_select(text: str | None, fields: dict[str, str], type_name: str) -> list[str] | None:
     if text is None or text.strip() in ("", "*"):
         return None
-    names = [n.strip() for n in text.split(",")]
-    for name in names:
+    names, pos = [], 0
+    for part in text.split(","):
+        name = part.strip()
         if name not in fields:
+            at = pos + len(part) - len(part.lstrip())
             raise ODataError(
-                400, f"No property '{name}' exists in type 'Exact.Web.Api.Models.{type_name}'."
+                400,
+                f"No property '{name}' exists in type 'Exact.Web.Api.Models.{type_name}' "
+                f"at position {at}.",
             )
+        names.append(name)
+        pos += len(part) + 1
     return names
 
 

@@ -65,7 +65,8 @@ def regular_page(
         raise ODataError(400, SELECT_REQUIRED)
     select = parse_select(options.get("$select"), endpoint.fields, endpoint.type_name)
     flt = _filter(options, endpoint)
-    # Unconfirmed (§3.4): the list of allowed filter fields differs per endpoint.
+    # Unconfirmed (§3.4): the fields allowed in such a filter differ per endpoint (the REST
+    # reference's "Filter" column); the sandbox accepts a $filter on any property.
     if endpoint.mandatory_filter and flt is None:
         raise ODataError(
             400,

@@ -92,7 +92,7 @@ ACCOUNT = _fields(
     "Division:i"
 )
 DIVISION = _fields(
-    "Code:i Description:s HID:l Currency:s Country:s Status:i BlockingStatus:i Current:b "
+    "Code:i Description:s Hid:l Currency:s Country:s Status:i BlockingStatus:i Current:b "
     "Customer:g CustomerName:s DivisionMoveDate:d DivisionHRLinkUnlinkDate:d Created:d Modified:d"
 )
 DELETED = _fields("Timestamp:l ID:g EntityKey:g EntityType:i DeletedBy:g DeletedDate:d Division:i")
@@ -138,23 +138,44 @@ class Endpoint:
     mandatory_filter: bool = False
 
 
+# Reference §3.4: single and bulk endpoints that have a sync counterpart refuse an unfiltered
+# GET ("mandatory filtering"); Exact has been adding them since July 2021, so the sandbox
+# applies it to every one of them. Endpoints without a sync feed (hrm/Costcenters,
+# purchase/PurchaseInvoices, system/Divisions) answer unfiltered.
+MANDATORY = {"mandatory_filter": True}
+
 ENDPOINTS = [
-    Endpoint("salesinvoice/SalesInvoices", "SalesInvoice", SI_HEADER, "InvoiceID", "si:h"),
-    Endpoint("salesinvoice/SalesInvoiceLines", "SalesInvoiceLine", SI_LINE, "ID", "si:l"),
-    Endpoint("purchaseorder/PurchaseOrders", "PurchaseOrder", PO_HEADER, "PurchaseOrderID", "po:h"),
-    Endpoint("purchaseorder/PurchaseOrderLines", "PurchaseOrderLine", PO_LINE, "ID", "po:l"),
-    Endpoint("salesorder/SalesOrders", "SalesOrder", SO_HEADER, "OrderID", "so:h"),
-    Endpoint("salesorder/SalesOrderLines", "SalesOrderLine", SO_LINE, "ID", "so:l"),
+    Endpoint(
+        "salesinvoice/SalesInvoices", "SalesInvoice", SI_HEADER, "InvoiceID", "si:h", **MANDATORY
+    ),
+    Endpoint(
+        "salesinvoice/SalesInvoiceLines", "SalesInvoiceLine", SI_LINE, "ID", "si:l", **MANDATORY
+    ),
+    Endpoint(
+        "purchaseorder/PurchaseOrders",
+        "PurchaseOrder",
+        PO_HEADER,
+        "PurchaseOrderID",
+        "po:h",
+        **MANDATORY,
+    ),
+    Endpoint(
+        "purchaseorder/PurchaseOrderLines", "PurchaseOrderLine", PO_LINE, "ID", "po:l", **MANDATORY
+    ),
+    Endpoint("salesorder/SalesOrders", "SalesOrder", SO_HEADER, "OrderID", "so:h", **MANDATORY),
+    Endpoint("salesorder/SalesOrderLines", "SalesOrderLine", SO_LINE, "ID", "so:l", **MANDATORY),
     Endpoint("purchase/PurchaseInvoices", "PurchaseInvoice", PI_HEADER, "ID", "pi:h"),
     Endpoint("purchase/PurchaseInvoiceLines", "PurchaseInvoiceLine", PI_LINE, "ID", "pi:l"),
-    Endpoint("financial/GLAccounts", "GLAccount", GL_ACCOUNT, "ID", "gl"),
+    Endpoint("financial/GLAccounts", "GLAccount", GL_ACCOUNT, "ID", "gl", **MANDATORY),
     Endpoint("hrm/Costcenters", "Costcenter", COST_CENTER, "ID", "cc"),
-    # Reference §3.4: crm/Accounts refuses an unfiltered GET ("mandatory filtering").
-    Endpoint("crm/Accounts", "Account", ACCOUNT, "ID", "acc", mandatory_filter=True),
+    Endpoint("crm/Accounts", "Account", ACCOUNT, "ID", "acc", **MANDATORY),
     Endpoint("system/Divisions", "SystemDivision", DIVISION, "Code", "divisions"),
-    # Bulk (§5.4): GET only, 1,000 rows a page, $select mandatory, $filter allowed.
+    # Bulk (§5.4): GET only, 1,000 rows a page, $select mandatory, $filter allowed; every bulk
+    # endpoint here has a sync counterpart, so mandatory filtering applies too (§3.4).
     *(
-        Endpoint(f"bulk/{path}", name, fields, key, source, kind="bulk", page_size=1000)
+        Endpoint(
+            f"bulk/{path}", name, fields, key, source, kind="bulk", page_size=1000, **MANDATORY
+        )
         for path, name, fields, key, source in (
             ("SalesInvoice/SalesInvoices", "SalesInvoice", SI_HEADER, "InvoiceID", "si:h"),
             ("SalesInvoice/SalesInvoiceLines", "SalesInvoiceLine", SI_LINE, "ID", "si:l"),

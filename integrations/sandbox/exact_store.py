@@ -58,7 +58,7 @@ class Store:
         self.divisions[code] = {
             "Code": code,
             "Description": name,
-            "HID": len(self.divisions) + 1,
+            "Hid": len(self.divisions) + 1,
             "Currency": currency,
             "Country": "NL",
             "Status": 1,

@@ -30,6 +30,9 @@ from integrations.sandbox.server import combined_app, serve
 START = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
 DIVISIONS = {101: "Acme NL", 102: "Acme BE", 103: "Acme UK"}
 SI = "salesinvoice/SalesInvoices"
+# salesinvoice/SalesInvoices refuses an unfiltered GET (mandatory filtering, reference §3.4);
+# these tests read it as a plain regular endpoint, so they filter on a field every row passes.
+EVERY_INVOICE = {"$select": "InvoiceID", "$filter": "Modified ge datetime'2000-01-01T00:00:00'"}
 
 
 def _not_found(environ, start_response):
@@ -132,7 +135,7 @@ def connect(world: World, admin_client, *, pick=(101, 102), reauthorize=None) ->
 
 
 def read_invoice_page(world: World, conn, division=101) -> list[dict]:
-    pages = world.client(conn).iter_pages(SI, division=division, params={"$select": "InvoiceID"})
+    pages = world.client(conn).iter_pages(SI, division=division, params=EVERY_INVOICE)
     return next(pages)
 
 
@@ -304,7 +307,7 @@ def test_paging_over_2500_invoices_returns_each_once(world, admin_client):
     client = world.client(conn)
     seen = [
         row["InvoiceID"]
-        for page in client.iter_pages(SI, division=101, params={"$select": "InvoiceID"})
+        for page in client.iter_pages(SI, division=101, params=EVERY_INVOICE)
         for row in page
     ]
     assert len(seen) == 2500 and len(set(seen)) == 2500
@@ -360,7 +363,7 @@ def test_document_with_lines_and_reference_data_from_the_sandbox(world, admin_cl
     world.sandbox.add_cost_center(101, "300", "Verkoop")
     conn = connect(world, admin_client)
     client = world.client(conn)
-    [first, *_] = next(client.iter_pages(SI, division=101, params={"$select": "InvoiceID"}))
+    [first, *_] = next(client.iter_pages(SI, division=101, params=EVERY_INVOICE))
     doc = client.get_document(Entity.SALES_INVOICE, 101, first["InvoiceID"])
     assert doc is not None and doc.lines and doc.currency
     from mappings.models import GLAccount
@@ -371,6 +374,50 @@ def test_document_with_lines_and_reference_data_from_the_sandbox(world, admin_cl
     assert GLAccount.objects.filter(division__code=101).count() == counts["gl_accounts"] == 2
     assert counts["cost_centers"] == len(world.sandbox.cost_centers(101)) == 2
     assert {line.cost_center for line in doc.lines} <= {"BULK", "300"}
+
+
+@pytest.mark.django_db
+def test_connect_then_refresh_reference_data_with_the_admin_buttons(world, admin_client):
+    # The first-customer path against a sandbox that enforces Hid, mandatory filtering and
+    # the URL limit: Connect Exact Online, tick divisions, Refresh GL accounts and cost centers.
+    for code in (101, 102):
+        world.sandbox.add_gl_account(code, "8000", "Omzet")
+        world.sandbox.add_cost_center(code, "KP-100", "Kantoor")
+    conn = connect(world, admin_client)
+    url = reverse("admin:integrations_exactconnection_refresh_reference", args=[conn.pk])
+    page = admin_client.post(url, follow=True).content.decode()
+    assert "Reference data refreshed. 101: 1 GL account, 1 cost center; 102: 1 GL account" in page
+    assert "Could not read" not in page
+    from mappings.models import CostCenter, GLAccount
+
+    assert GLAccount.objects.filter(division__connection=conn).count() == 2
+    assert CostCenter.objects.filter(division__connection=conn).count() == 2
+    assert world.calls("/financial/GLAccounts") == []  # read through the sync feed
+    assert all(status == 200 for _, _, status in world.sandbox.calls)
+
+
+@pytest.mark.django_db
+def test_a_page_of_purchase_invoices_reads_its_lines_in_one_call_under_the_url_limit(
+    world, admin_client
+):
+    # The sandbox refuses URLs over 6,000 characters (reference §3.9); the key batch is as
+    # large as the encoded URL allows, so a page of 60 invoices needs one lines call.
+    sandbox = world.sandbox
+    supplier = sandbox.add_account(101, "S001", "Leverancier", supplier=True)
+    for _ in range(60):
+        sandbox.add_purchase_invoice(
+            101,
+            account=supplier["ID"],
+            invoice_date=datetime(2026, 11, 2).date(),
+            lines=[{"Description": "Inkoop", "Amount": 10.0}],
+        )
+    conn = connect(world, admin_client)
+    client = world.client(conn)
+    docs = [
+        d for p in client.iter_changes(Entity.PURCHASE_INVOICE, 101, since=0) for d in p.documents
+    ]
+    assert len(docs) == 60 and all(len(d.lines) == 1 for d in docs)
+    assert [c[2] for c in world.calls("/101/purchase/PurchaseInvoiceLines")] == [200]
 
 
 # --- PostgreSQL: concurrency -------------------------------------------------------------------
@@ -453,7 +500,7 @@ def test_two_workers_sharing_a_company_budget_never_exceed_the_minutely_limit(wo
         mine = ExactConnection.objects.get(pk=conn.pk)
         client = world.client(mine)
         for _ in range(50):
-            client.get(SI, division=101, params={"$select": "InvoiceID"})
+            client.get(SI, division=101, params=EVERY_INVOICE)
         return "ok"
 
     assert _in_threads(2, work) == ["ok", "ok"]
@@ -561,7 +608,9 @@ def test_sync_timestamp_for_a_start_date_and_webhook_subscriptions(seeded):
 def test_me_and_divisions_and_reference_data_of_a_seeded_company(seeded):
     world, client = seeded
     me = client.me()
-    assert me.current_division in {d.code for d in client.list_divisions(me.current_division)}
+    divisions = client.list_divisions(me.current_division)
+    assert me.current_division in {d.code for d in divisions}
+    assert all(d.hid.isdigit() for d in divisions)  # `Hid`, not `HID` (reference §2.2)
     gl = client.list_gl_accounts(SEEDED)
     assert {g.code for g in gl} >= {"8000", "8090"}
     assert next(g for g in gl if g.code == "8090").is_blocked

@@ -239,3 +239,64 @@ def test_divisions_are_picked_in_the_inline(admin_client):
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert list(conn.divisions.filter(selected=True).values_list("code", flat=True)) == [101]
+
+
+# --- failures in words, once -------------------------------------------------------------------
+
+MANDATORY_FILTER_BODY = {
+    "error": {
+        "code": "",
+        "message": {
+            "lang": "",
+            "value": "This endpoint has mandatory filtering applied. A GET request for this "
+            "endpoint must have a $filter parameter with one of the following fields in the url: "
+            "ID, Code",
+        },
+    }
+}
+
+
+def test_a_connect_failure_says_what_failed_and_what_to_do_not_the_odata_text(
+    admin_client, mocked_http
+):
+    state = start(admin_client)
+    mocked_http.post(f"{BASE}/api/oauth2/token", json=GOOD)
+    mocked_http.get(f"{BASE}/api/v1/current/Me", json=fixture("me.json"))
+    mocked_http.get(f"{BASE}/api/v1/101/system/Divisions", status=400, json=MANDATORY_FILTER_BODY)
+    response = admin_client.get(CALLBACK, {"code": "c", "state": state})
+    assert texts(response) == [
+        "Connecting Exact Online failed: Could not read the divisions of your Exact Online "
+        "user from Exact Online: Exact refused the request. Nothing was saved. Click "
+        "“Connect Exact Online” again; if it keeps failing, check the app registration in "
+        "Exact Online's App Center."
+    ]
+    assert ExactConnection.objects.count() == 0
+
+
+def test_a_reference_refresh_failure_is_reported_once_for_all_divisions_in_words(
+    admin_client, mocked_http
+):
+    conn = factories.make_exact_connection(base_url=BASE, divisions=(101, 102))
+    conn.divisions.filter(code=101).update(name="Amsterdam")
+    conn.divisions.filter(code=102).update(name="Rotterdam")
+    for code in (101, 102):
+        mocked_http.get(
+            f"{BASE}/api/v1/{code}/sync/Financial/GLAccounts",
+            status=400,
+            json=MANDATORY_FILTER_BODY,
+        )
+        mocked_http.get(
+            f"{BASE}/api/v1/{code}/hrm/Costcenters",
+            json={
+                "d": {"results": [{"ID": f"{code:08d}-0000-0000-0000-000000000000", "Code": "KP"}]}
+            },
+        )
+    url = reverse("admin:integrations_exactconnection_refresh_reference", args=[conn.pk])
+    response = admin_client.post(url)
+    assert texts(response) == [
+        "Reference data refreshed. 101: 1 cost center (GL accounts not read); "
+        "102: 1 cost center (GL accounts not read).",
+        "Could not read the GL accounts of divisions 101 (Amsterdam) and 102 (Rotterdam) from "
+        "Exact Online: Exact refused the request. Try again later; if it keeps failing, "
+        "reconnect Exact Online.",
+    ]

@@ -1,5 +1,7 @@
 from decimal import Decimal
 
+import pytest
+
 from integrations.exact.entities import SALES_INVOICE
 from integrations.exact.feeds import CombinedFeedGrouper, keys_in_batches, with_last
 from tests.integrations.exact.rows import fixture, key, si_sync_rows
@@ -57,6 +59,19 @@ def test_with_last_marks_the_final_item():
     assert list(with_last([])) == []
 
 
-def test_keys_come_in_batches_of_forty():
-    batches = list(keys_in_batches(range(95)))
+def test_keys_come_in_batches_of_at_most_max_size():
+    batches = list(keys_in_batches(range(95), max_size=40))
     assert [len(b) for b in batches] == [40, 40, 15]
+
+
+def test_a_batch_grows_while_it_fits_and_no_longer():
+    # `fits` stands for "the encoded URL of this batch is under Exact's limit".
+    batches = list(keys_in_batches(range(95), fits=lambda batch: sum(batch) <= 1000))
+    assert [b for batch in batches for b in batch] == list(range(95))
+    assert all(sum(b) <= 1000 for b in batches)
+    assert all(sum(b) + nxt[0] > 1000 for b, nxt in zip(batches, batches[1:], strict=False))
+
+
+def test_a_key_that_does_not_fit_alone_is_an_error_not_a_too_long_url():
+    with pytest.raises(ValueError):
+        list(keys_in_batches([1, 5000], fits=lambda batch: sum(batch) <= 1000))

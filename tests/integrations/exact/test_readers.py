@@ -1,6 +1,9 @@
+import json
+import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from urllib.parse import unquote_plus
 
 import pytest
 from responses import matchers
@@ -34,10 +37,21 @@ def test_me_reads_the_user_without_a_division(mocked_http, make_client):
 
 
 def test_list_divisions_reads_system_divisions(mocked_http, make_client):
-    mocked_http.get(f"{D}/system/Divisions", json=fixture("system_divisions.json"))
+    # Reference §2.2-2.3: the property is `Hid` (OData names are case-sensitive; `HID` fails).
+    mocked_http.get(
+        f"{D}/system/Divisions",
+        json=fixture("system_divisions.json"),
+        match=q(
+            {
+                "$select": "Code,Description,Hid,Currency,Country,Status,BlockingStatus,"
+                "Current,DivisionMoveDate"
+            }
+        ),
+    )
     divisions = make_client().list_divisions(101)
     assert [(d.code, d.currency) for d in divisions] == [(101, "EUR"), (102, "EUR"), (103, "GBP")]
     assert divisions[0].is_current
+    assert [d.hid for d in divisions] == ["1", "2", "3"]
 
 
 def test_get_document_filters_on_the_key_and_reads_the_lines(mocked_http, make_client):
@@ -263,11 +277,50 @@ def test_sync_timestamp_for_a_start_date(mocked_http, make_client):
     assert make_client().sync_timestamp_for(Entity.SALES_INVOICE, 101, date(2026, 1, 1)) == 4242
 
 
+def test_gl_accounts_come_from_the_sync_feed_with_every_page_and_the_newest_row(
+    mocked_http, make_client
+):
+    # financial/GLAccounts refuses an unfiltered GET (mandatory filtering, reference §3.4):
+    # GL accounts are read through sync/Financial/GLAccounts from Timestamp 0, all pages.
+    row = {"ID": key(1), "Code": "8000", "Description": "Omzet", "IsBlocked": False}
+    next_url = f"{D}/sync/Financial/GLAccounts?$skiptoken=3L"
+    mocked_http.get(
+        f"{D}/sync/Financial/GLAccounts",
+        json=page(
+            [{**row, "Timestamp": 3}, {**row, "ID": key(2), "Code": "4000", "Timestamp": 2}],
+            next_url,
+        ),
+        match=q(
+            {"$filter": "Timestamp gt 0L", "$select": "ID,Code,Description,IsBlocked,Timestamp"}
+        ),
+    )
+    mocked_http.get(
+        next_url,
+        json=page([{**row, "Description": "Omzet NL", "IsBlocked": True, "Timestamp": 9}]),
+        match=q({"$skiptoken": "3L"}),
+    )
+    accounts = sorted(make_client().list_gl_accounts(101), key=lambda g: g.code)
+    assert [(g.code, g.description, g.is_blocked) for g in accounts] == [
+        ("4000", "Omzet", False),
+        ("8000", "Omzet NL", True),  # the later row of the same account wins
+    ]
+    assert all("financial/GLAccounts" not in c.request.url for c in mocked_http.calls)
+
+
 def test_gl_accounts_and_cost_centers(mocked_http, make_client):
     mocked_http.get(
-        f"{D}/financial/GLAccounts",
-        json=page([{"ID": key(1), "Code": "8000", "Description": "Omzet", "IsBlocked": False}]),
-        match=q({"$select": "ID,Code,Description,IsBlocked"}),
+        f"{D}/sync/Financial/GLAccounts",
+        json=page(
+            [
+                {
+                    "ID": key(1),
+                    "Code": "8000",
+                    "Description": "Omzet",
+                    "IsBlocked": False,
+                    "Timestamp": 5,
+                }
+            ]
+        ),
     )
     mocked_http.get(
         f"{D}/hrm/Costcenters",
@@ -333,3 +386,38 @@ def test_other_server_errors_on_subscribe_are_raised(mocked_http, make_client):
         make_client().create_webhook_subscription(
             101, topic="SalesInvoices", callback_url="https://c.example/w/"
         )
+
+
+def test_key_batches_stay_under_the_url_limit_on_the_longest_host_and_use_it_fully(
+    mocked_http, tokens
+):
+    # Reference §1 table, §3.9: 6,000 characters after encoding. The longest regional host
+    # (§1.1) and a seven-digit division; 200 orders whose lines changed without their header.
+    from integrations.exact.client import MAX_URL_LENGTH, NEXT_LINK_ROOM, ExactClient
+
+    base, division = "https://start.exactonline.co.uk", 9999999
+    api = f"{base}/api/v1/{division}"
+    orders = [key(1000 + i) for i in range(200)]
+    line = {"LineNumber": 1, "Description": "", "Quantity": 1, "AmountDC": 5, "AmountFC": 5}
+    rows = [
+        {**line, "ID": key(5000 + i), "OrderID": order, "Timestamp": 100 + i}
+        for i, order in enumerate(orders)
+    ]
+    mocked_http.get(f"{api}/sync/SalesOrder/SalesOrderHeaders", json=page([]))
+    mocked_http.get(f"{api}/sync/SalesOrder/SalesOrderLines", json=page(rows))
+    urls = []
+
+    def answer(request):
+        urls.append(request.url)
+        return 200, {"Content-Type": "application/json"}, json.dumps(page([]))
+
+    mocked_http.add_callback("GET", f"{api}/salesorder/SalesOrders", callback=answer)
+    client = ExactClient(base, token_source=tokens, sleep=lambda s: None)
+    list(client.iter_changes(Entity.SALES_ORDER, division, since=40))
+    asked = [k for url in urls for k in re.findall(r"guid'([0-9a-f-]{36})'", unquote_plus(url))]
+    assert sorted(asked) == sorted(orders)  # every key once
+    budget = MAX_URL_LENGTH - NEXT_LINK_ROOM  # room for the $skiptoken of Exact's __next
+    assert all(len(url) <= budget for url in urls)
+    assert len(urls) < 200 / 40  # fewer calls than fixed batches of 40 keys
+    per_key = len("+or+%28OrderID+eq+guid%27%27%29") + 36
+    assert all(len(url) + per_key > budget for url in urls[:-1])  # one more would not fit
