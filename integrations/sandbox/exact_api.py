@@ -7,6 +7,7 @@ access token (401) → division consent (403) → rate limit (429) → the endpo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -209,6 +210,8 @@ class ApiHandlers:
                 rows, select, next_query = self._sync_timestamp(division, query), None, None
                 page = exact_query.Page(rows, select, next_query)
             elif endpoint.kind == "sync":
+                if self.sync_page_size:
+                    endpoint = dataclasses.replace(endpoint, page_size=self.sync_page_size)
                 page = exact_query.sync_page(
                     endpoint,
                     query,
