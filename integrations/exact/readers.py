@@ -149,10 +149,13 @@ class EntityReaders:
     # --- changes -------------------------------------------------------------------------
 
     def iter_changes(self, entity: str, division: int, *, since: int) -> Iterator[SyncPage]:
-        """Documents changed after the cursor `since`, page by page.
+        """Documents changed after the cursor `since`, in pages of up to 1,000 documents, each
+        document once.
 
         Store `page.max_timestamp` as the new cursor once the page's documents are written.
-        Sales invoices and purchase orders: the combined sync feed (`Timestamp gt since`).
+        A document with lines_complete=False is to be read whole (get_document) before writing.
+        Sales invoices and purchase orders: the combined sync feed (`Timestamp gt since`),
+        grouped by document across feed pages (feeds.CombinedFeedGrouper).
         Sales orders: SalesOrderHeaders then SalesOrderLines (lines_complete=False).
         Purchase invoices: no sync feed; `since` and `max_timestamp` are then Modified
         epoch seconds (UTC), re-read with a 10-minute overlap.
