@@ -170,6 +170,7 @@ PURCHASE_ORDER = EntitySpec(
         "PurchaseOrderID", "OrderNumber", "OrderDate", "Currency", "AmountFC", "AmountDC",
         "SupplierName", "SupplierCode", "Description", "OrderStatus", "Modified",
     ),
+    # Regular PurchaseOrderLines carry the codes in CostCenter/CostUnit (§6.3); the feed differs.
     line_select=("PurchaseOrderID", *_LINE_COMMON, "AmountFC"),
     status_labels={10: "Open", 20: "Partial", 30: "Complete", 40: "Cancelled"},
     cancelled_statuses=frozenset({40}),

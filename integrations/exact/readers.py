@@ -32,7 +32,14 @@ from integrations.exact.entities import (
     parse_me,
     spec_for,
 )
-from integrations.exact.feeds import CombinedFeedGrouper, group_by_key, keys_in_batches, with_last
+from integrations.exact.feeds import (
+    DOCUMENTS_PER_PAGE,
+    CombinedFeedGrouper,
+    group_by_key,
+    keys_in_batches,
+    newest_by_id,
+    with_last,
+)
 from integrations.models import Entity
 
 logger = logging.getLogger(__name__)
@@ -62,7 +69,6 @@ DELETED_SELECT = ("Timestamp", "ID", "EntityKey", "EntityType", "DeletedDate")
 WEBHOOK_SELECT = ("ID", "Topic", "CallbackURL", "Description", "Created", "UserID")
 # Purchase invoices have no sync feed: poll Modified with an overlap, de-duplicate by ID (§5.5).
 MODIFIED_OVERLAP = timedelta(minutes=10)
-DOCUMENTS_PER_PAGE = 1000
 
 
 def _from_modified_cursor(since: int) -> datetime:
@@ -160,10 +166,13 @@ class EntityReaders:
     # --- changes -------------------------------------------------------------------------
 
     def iter_changes(self, entity: str, division: int, *, since: int) -> Iterator[SyncPage]:
-        """Documents changed after the cursor `since`, page by page.
+        """Documents changed after the cursor `since`, in pages of up to 1,000 documents, each
+        document once.
 
         Store `page.max_timestamp` as the new cursor once the page's documents are written.
-        Sales invoices and purchase orders: the combined sync feed (`Timestamp gt since`).
+        A document with lines_complete=False is to be read whole (get_document) before writing.
+        Sales invoices and purchase orders: the combined sync feed (`Timestamp gt since`),
+        grouped by document across feed pages (feeds.CombinedFeedGrouper).
         Sales orders: SalesOrderHeaders then SalesOrderLines (lines_complete=False).
         Purchase invoices: no sync feed; `since` and `max_timestamp` are then Modified
         epoch seconds (UTC), re-read with a 10-minute overlap.
@@ -186,12 +195,13 @@ class EntityReaders:
         return self.iter_pages(path, division=division, params=params)
 
     def _iter_combined(self, spec: EntitySpec, division: int, since: int) -> Iterator[SyncPage]:
+        # Rows of one document may come on several pages, among other documents' rows: the
+        # grouper hands each document out once, whole (feeds.py says how, and its bound).
         feed = spec.sync_feeds[0]
-        grouper = CombinedFeedGrouper(spec, feed, division, since)
-        for rows, is_last in with_last(self._sync_pages(feed.path, division, since, feed.select)):
-            documents = grouper.page(rows, is_last=is_last)
-            if rows or documents:
-                yield SyncPage(documents=documents, max_timestamp=grouper.cursor, rows=len(rows))
+        grouper = CombinedFeedGrouper(spec, feed, division, since, per_page=DOCUMENTS_PER_PAGE)
+        for rows in self._sync_pages(feed.path, division, since, feed.select):
+            yield from grouper.read(rows)
+        yield from grouper.finish()
 
     def _iter_sales_orders(self, spec: EntitySpec, division: int, since: int):
         """SalesOrderHeaders, then SalesOrderLines, then the headers once more.
@@ -231,25 +241,31 @@ class EntityReaders:
         missing = [uuid.UUID(k) for k in lines_by_key if k not in headers]
         for key, row in self._headers_for(spec, division, missing).items():
             headers[str(key).lower()] = row  # orders deleted meanwhile are not found: skipped
-        documents = []
+        found = []  # (first, last Timestamp of the order's rows, document)
         for key, header in headers.items():
-            rows = {str(r["ID"]).lower(): r for r in lines_by_key.get(key, [])}
-            lines = [parse_line(spec, r) for r in rows.values()]
-            ts = max([stamps.get(key, 0)] + [int(r["Timestamp"]) for r in rows.values()])
-            documents.append(
-                parse_document(
-                    spec, division, header, lines, timestamp=ts or None, lines_complete=False
-                )
+            rows = lines_by_key.get(key, [])
+            lines = [parse_line(spec, r) for r in newest_by_id(rows).values()]
+            seen = [stamps[key]] if key in stamps else []
+            seen += [int(r["Timestamp"]) for r in rows]
+            doc = parse_document(
+                spec, division, header, lines, timestamp=max(seen), lines_complete=False
             )
+            found.append((min(seen), max(seen), doc))
+        # Oldest first, so that the cursor can move after each batch is written: up to just
+        # before the first row of an order not handed out yet. Orders are read whole by the
+        # poller (lines_complete=False), so a restart from there may re-read one, never halve it.
+        found.sort(key=lambda item: item[1])
         chunks = [
-            documents[i : i + DOCUMENTS_PER_PAGE]
-            for i in range(0, len(documents), DOCUMENTS_PER_PAGE)
-        ] or ([[]] if cursor > since else [])
-        for chunk, is_last in with_last(chunks):
+            found[i : i + DOCUMENTS_PER_PAGE] for i in range(0, len(found), DOCUMENTS_PER_PAGE)
+        ]
+        chunks = chunks or ([[]] if cursor > since else [])
+        for n, chunk in enumerate(chunks):
+            later = [first for rest in chunks[n + 1 :] for first, _, _ in rest]
+            safe = min([cursor] + [first - 1 for first in later])
             yield SyncPage(
-                documents=chunk,
-                max_timestamp=cursor if is_last else since,
-                rows=rows_read if is_last else 0,
+                documents=[doc for _, _, doc in chunk],
+                max_timestamp=max(since, safe),
+                rows=rows_read if n == 0 else 0,
             )
 
     def _iter_modified(self, spec: EntitySpec, division: int, since: int) -> Iterator[SyncPage]:

@@ -79,6 +79,9 @@ class ExactSandbox(ApiHandlers, DataControls):
         self.calls: list[tuple[str, str, int]] = []
         self.current_division: int | None = None
         self.fault_sleep = 2.0  # seconds a "timeout" fault waits before dropping the connection
+        # Test control: sync feeds in pages of this many rows instead of Exact's 1,000 (§3.2),
+        # so a test meets page boundaries without writing thousands of rows.
+        self.sync_page_size: int | None = None
         self.public_base_url = "https://start.exactonline.nl"  # updated from each request
         self._faults: list[dict] = []
 

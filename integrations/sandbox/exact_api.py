@@ -8,6 +8,7 @@ endpoint itself.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -229,6 +230,8 @@ class ApiHandlers:
                 rows, select, next_query = self._sync_timestamp(division, query), None, None
                 page = exact_query.Page(rows, select, next_query)
             elif endpoint.kind == "sync":
+                if self.sync_page_size:
+                    endpoint = dataclasses.replace(endpoint, page_size=self.sync_page_size)
                 page = exact_query.sync_page(
                     endpoint,
                     query,

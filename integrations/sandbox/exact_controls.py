@@ -89,6 +89,13 @@ class DataControls:
         """Simulate Exact moving the division to another database: all Timestamps regenerate."""
         self._mutate(lambda: self.store.move_division(division))
 
+    def save_together(self, division: int, kind: str, doc_ids: list[str]) -> None:
+        """Documents of one kind ("si", "po", "so") saved at the same moment: new Timestamps,
+        their sync-feed rows interleaved (see Store.save_together); webhooks as for updates."""
+        self._mutate(
+            lambda: self.store.save_together(division, kind, [str(d).lower() for d in doc_ids])
+        )
+
     def update_record(self, division: int, table: str, row_id: str, **changes) -> dict:
         """Change a GL account ("gl"), cost center ("cc") or account ("acc")."""
         return self._mutate(lambda: self.store.update_row(division, table, row_id, changes))

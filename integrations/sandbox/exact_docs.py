@@ -7,6 +7,7 @@ are summed without rounding, so a client that does not parse to Decimal sees flo
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -320,4 +321,6 @@ def _po_cost_fields(row: dict, line: dict | None, store, division: int) -> None:
         CostCenterDescription=cc["Description"] if cc else None,
     )
     unit = line.get("CostUnit") if line else None
-    row.update(CostUnit=None, CostUnitCode=unit, CostUnitDescription=None)
+    # The sandbox keeps no cost-unit table: a stable GUID per code stands in for the reference.
+    unit_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox:costunit:{division}:{unit}"))
+    row.update(CostUnit=unit_id if unit else None, CostUnitCode=unit, CostUnitDescription=None)

@@ -183,6 +183,28 @@ class Store:
             for line in doc["lines"]:
                 line["Timestamp"] = self.stamp(division, line_feed, (doc_id, line["ID"]))
 
+    def save_together(self, division: int, kind: str, doc_ids: list[str]) -> None:
+        """The documents saved at the same moment (two users, an import): every row of each gets
+        a new Timestamp, and their rows interleave on the sync feed, one of each in turn, as the
+        rows of concurrent transactions do. The reference promises no grouping (§5.1)."""
+        docs = [self.get_document(division, kind, doc_id) for doc_id in doc_ids]
+        key = exact_docs.KINDS[kind].key
+        queues = [
+            [(d["header"][key], None)] + [(d["header"][key], line["ID"]) for line in d["lines"]]
+            for d in docs
+        ]
+        header_feed = {"si": "si:s", "po": "po:s", "so": "so:h"}[kind]
+        line_feed = "so:l" if kind == "so" else header_feed
+        for turn in range(max(len(q) for q in queues)):
+            for ref in (q[turn] for q in queues if turn < len(q)):
+                feed = header_feed if ref[1] is None else line_feed
+                target = self._target(division, feed, ref)
+                target["Timestamp"] = self.stamp(division, feed, ref)
+        for doc in docs:
+            doc["header"]["Modified"] = self.now()
+            self.events.append((division, kind, "Update", doc["header"][key]))
+        self.touched()
+
     def _log_deleted(self, division: int, source: str, key: str) -> None:
         entity_type = DELETED_TYPES.get(source)
         if entity_type is None:

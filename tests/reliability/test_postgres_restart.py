@@ -34,7 +34,7 @@ def restart_postgresql() -> None:
 @pytest.fixture
 def restart_during_second_page(stack):
     """PostgreSQL restarts right after Monday.com applied the first write of the second page
-    (the first mutation after the cursor moved), before that page's records are saved."""
+    (the first mutation after the cursor moved), before that batch's records are saved."""
     real = stack.monday._execute
     restarts = []
 
@@ -59,8 +59,8 @@ def test_postgresql_restart_mid_poll_fails_the_poll_and_the_next_one_skips_nothi
 ):
     live = make_live(stack, webhooks=False)
     route = live.route_obj
-    # One line each: a sync page of 1,000 rows holds about 500 invoices, so 700 need two pages.
-    invoices = live.exact.bulk_add_sales_invoices(101, 700, lines_per_invoice=1)
+    # Documents are written in batches of 1,000 (once the feed is read): 1,200 make two batches.
+    invoices = live.exact.bulk_add_sales_invoices(101, 1200, lines_per_invoice=1)
     with pytest.raises(DatabaseError):
         polling.poll_division(route, 101)
     db.close_old_connections()  # what the worker does before its next task
@@ -69,14 +69,14 @@ def test_postgresql_restart_mid_poll_fails_the_poll_and_the_next_one_skips_nothi
     assert 1 < cursor.timestamp < live.exact.store.rowversion  # after page 1, before page 2
     assert cursor.running_since is None and cursor.last_error
     known = SyncedRecord.objects.exclude(monday_item_id="").count()
-    assert 0 < known < len(item_keys(live)) <= 700  # Monday has writes we never recorded
+    assert 0 < known < len(item_keys(live)) <= 1200  # Monday has writes we never recorded
     second = polling.poll_division(route, 101)
     # The failed poll released its claim (Django reconnects after the failed rollback), so
     # the next poll runs at once rather than after polling.STALE_CLAIM.
-    assert second["documents"] == 700 - known and second["failed"] == 0
+    assert second["documents"] == 1200 - known and second["failed"] == 0
     keys = item_keys(live)
-    assert len(keys) == len(set(keys)) == 700
+    assert len(keys) == len(set(keys)) == 1200
     assert set(keys) == {str(key).lower() for key in invoices}
-    assert SyncedRecord.objects.exclude(monday_item_id="").count() == 700
+    assert SyncedRecord.objects.exclude(monday_item_id="").count() == 1200
     cursor.refresh_from_db()
     assert cursor.timestamp == live.exact.store.rowversion and cursor.running_since is None
