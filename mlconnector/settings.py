@@ -144,6 +144,22 @@ Q_CLUSTER = {
     "ack_failures": True,
 }
 
+# --- Broker: the database (default, nothing else to run) or Redis for workers on many machines.
+# django-q2 uses the ORM broker whenever "orm" is set, so Redis replaces it rather than adding.
+# Results, schedules and our own state (inbox, cursors, budgets) stay in the database either way.
+Q_BROKER = env.str("Q_BROKER", default="orm")
+if Q_BROKER == "redis":
+    REDIS_URL = env.str("REDIS_URL", default="")
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "Q_BROKER=redis needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)."
+        )
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = REDIS_URL
+elif Q_BROKER != "orm":
+    raise ImproperlyConfigured("Q_BROKER must be orm (the database) or redis.")
+# --- end broker
+
 # Integrations: "sandbox" talks to the local emulations, "live" to the real APIs.
 # "auto" picks sandbox when no Exact Online client id is configured.
 # Exact Online
