@@ -6,17 +6,7 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
-from audit.redaction import redact, redact_text
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in redact(value).items()}
-    if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    return value
+from audit.redaction import scrub
 
 
 class RedactingJsonFormatter(JsonFormatter):
@@ -25,4 +15,4 @@ class RedactingJsonFormatter(JsonFormatter):
     again from exc_info, so the filter's scrubbing of the message alone would not be enough."""
 
     def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
-        return _scrub(log_data)
+        return scrub(log_data)

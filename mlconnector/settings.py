@@ -186,6 +186,18 @@ if INTEGRATIONS_MODE == "sandbox":
     EXACT_CLIENT_SECRET = EXACT_CLIENT_SECRET or "sandbox-secret"
     EXACT_WEBHOOK_SECRET = EXACT_WEBHOOK_SECRET or "sandbox-webhook-secret"
 
+# --- Error reporting: optional; nothing is sent anywhere unless SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from mlconnector.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
+# --- end error reporting
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 # --- Log format: plain text (default) or json, one object per line for a log shipper:
 # {"time", "level", "logger", "event" (the stable event name), "correlation_id" (the webhook
