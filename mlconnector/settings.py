@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_q",
+    "axes",  # failed-login lockout (see "Admin accounts" below)
+    "django_otp",  # second factor for staff
+    "django_otp.plugins.otp_totp",
     "audit",
     "integrations",
     "mappings",
@@ -60,8 +64,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    "mlconnector.two_factor.AdminTwoFactorMiddleware",  # ADMIN_REQUIRE_2FA
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "mlconnector.urls"
@@ -99,6 +106,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- Admin accounts: the admin holds the keys to a company's books.
+# Failed logins lock out per combination of user name and client address (django-axes):
+# the 6th attempt is refused, even with the right password, until the cool-off ends.
+# Reference: https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # must be first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "mlconnector.client_ip.client_ip"
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the Nth address from
+# the right; 0 (default) uses the connecting address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Second factor (TOTP, django-otp): when on, a staff session must be verified with an
+# authenticator code before any page but login, logout and the two-factor page itself.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="ml-connector")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the device admin never shows a TOTP secret or QR code
+# --- end admin accounts
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "Europe/Amsterdam"
