@@ -191,6 +191,11 @@ elif Q_BROKER != "orm":
     raise ImproperlyConfigured("Q_BROKER must be orm (the database) or redis.")
 # --- end broker
 
+# --- Retention: the daily "retention" job deletes done (and ignored) webhook events and
+# django-q task results older than this. Dead or waiting events and the audit trail stay.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
+# --- end retention
+
 # Integrations: "sandbox" talks to the local emulations, "live" to the real APIs.
 # "auto" picks sandbox when no Exact Online client id is configured.
 # Exact Online
