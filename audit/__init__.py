@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit import correlation
 from audit.redaction import redact
 
 
@@ -25,6 +26,7 @@ def record(
     actor: a User, or a system component name ("webhook", "poll", ...); defaults to "system".
     obj: the model instance acted on (type, id and repr are taken from it).
     before/after: JSON-serialisable snapshots; secret-named keys are stripped here, always.
+    correlation_id: defaults to the id bound for the work in hand (audit.correlation).
     """
     from django.contrib.auth.models import AbstractBaseUser
 
@@ -46,5 +48,5 @@ def record(
         before=redact(before),
         after=redact(after),
         message=message,
-        correlation_id=correlation_id,
+        correlation_id=correlation_id or correlation.current(),
     )

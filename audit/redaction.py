@@ -39,6 +39,18 @@ def redact_text(text: str) -> str:
     return text
 
 
+def scrub(value: Any) -> Any:
+    """redact() and redact_text() together, all the way down: for structures that leave the
+    process whole (JSON log lines, error reports)."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: scrub(v) for k, v in redact(value).items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    return value
+
+
 class RedactingFilter(logging.Filter):
     """Logging backstop: code never logs tokens, and this filter scrubs any that slip through."""
 

@@ -15,18 +15,32 @@ from django.db import models
 
 
 @lru_cache(maxsize=4)
-def _fernet(keys: str) -> MultiFernet:
+def _keys(keys: str) -> tuple[Fernet, ...]:
     try:
-        return MultiFernet([Fernet(k.strip().encode()) for k in keys.split(",") if k.strip()])
+        return tuple(Fernet(k.strip().encode()) for k in keys.split(",") if k.strip())
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is not a valid Fernet key.") from exc
 
 
-def fernet() -> MultiFernet:
+def _setting() -> str:
     keys = getattr(settings, "FIELD_ENCRYPTION_KEY", "")
     if not keys:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is not set; secrets cannot be stored.")
-    return _fernet(keys)
+    return keys
+
+
+def fernet() -> MultiFernet:
+    return MultiFernet(list(_keys(_setting())))
+
+
+def written_with_first_key(ciphertext: str) -> bool:
+    """True when the first key of FIELD_ENCRYPTION_KEY opens it (nothing to rotate)."""
+    first = _keys(_setting())[0]  # MultiFernet encrypts with its first key
+    try:
+        first.decrypt(ciphertext.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def encrypt(value: str) -> str:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 import audit
+from audit import correlation
 from integrations import routing
 from integrations.errors import IntegrationError, ReconnectRequired
 from integrations.exact.webhooks import WebhookNotification
@@ -123,6 +124,11 @@ def _finish(event: WebhookEvent, state: str, *, error: str = "", retry: bool = F
 
 def process_webhook_event(event: WebhookEvent) -> str:
     """Sync every route the event feeds; returns the event's new state. Idempotent."""
+    with correlation.bound(f"webhook:{event.pk}"):
+        return _process(event)
+
+
+def _process(event: WebhookEvent) -> str:
     from integrations import sync
 
     if not _claim(event):  # another worker has it, or it is no longer pending

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import audit
+from audit import correlation
 from integrations import sync
 from integrations.exact import client as exact_client
 from integrations.models import PollCursor, Route
@@ -39,6 +40,11 @@ def _release(cursor: PollCursor, *, error: str = "") -> None:
 
 def poll_route(route: Route) -> dict:
     """Poll every selected division of the route. Returns counts per division."""
+    with correlation.bound(f"poll:{route.pk}"):
+        return _poll_route(route)
+
+
+def _poll_route(route: Route) -> dict:
     if not route.exact_connection.is_usable:
         logger.info("poll.skipped.needs_reauth", extra={"route_id": route.pk})
         return {"skipped": "Exact Online needs re-authorization"}
@@ -51,6 +57,11 @@ def poll_route(route: Route) -> dict:
 def poll_division(route: Route, division: int, *, max_pages: int | None = None) -> dict:
     """Bring one division's changes (and deletions) across. Idempotent and resumable:
     the cursor moves only after each page's documents are written to Monday."""
+    with correlation.bound(f"poll:{route.pk}:{division}"):
+        return _poll_division(route, division, max_pages)
+
+
+def _poll_division(route: Route, division: int, max_pages: int | None) -> dict:
     cursor, _ = PollCursor.objects.get_or_create(route=route, division=division, feed=route.entity)
     if not _claim(cursor):
         return {"skipped": "another poll is running"}

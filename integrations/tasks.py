@@ -60,3 +60,9 @@ def check_division_moves() -> int:
     from integrations import polling
 
     return polling.check_division_moves()
+
+
+def purge_old_rows() -> dict:
+    from integrations import retention
+
+    return retention.purge_old_rows()

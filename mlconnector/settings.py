@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,6 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_q",
+    "axes",  # failed-login lockout (see "Admin accounts" below)
+    "django_otp",  # second factor for staff
+    "django_otp.plugins.otp_totp",
     "audit",
     "integrations",
     "mappings",
@@ -61,8 +65,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
+    "mlconnector.two_factor.AdminTwoFactorMiddleware",  # ADMIN_REQUIRE_2FA
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
 ROOT_URLCONF = "mlconnector.urls"
@@ -101,6 +108,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# --- Admin accounts: the admin holds the keys to a company's books.
+# Failed logins lock out per combination of user name and client address (django-axes):
+# the 6th attempt is refused, even with the right password, until the cool-off ends.
+# Reference: https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # must be first
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "mlconnector.client_ip.client_ip"
+# Behind N reverse proxies that append to X-Forwarded-For, the client is the Nth address from
+# the right; 0 (default) uses the connecting address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Second factor (TOTP, django-otp): when on, a staff session must be verified with an
+# authenticator code before any page but login, logout and the two-factor page itself.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="ml-connector")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the device admin never shows a TOTP secret or QR code
+# --- end admin accounts
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
@@ -109,14 +140,21 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
-# Security: safe by default; relaxed only when DEBUG is on (local development).
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Security: safe by default; relaxed only when DEBUG is on (local development). Each can be
+# set on its own; README "Running in production" says which to turn off for plain HTTP.
+# Behind an HTTPS proxy that sets X-Forwarded-Proto (and overwrites what clients send);
+# TRUST_X_FORWARDED_PROTO=False when clients reach gunicorn directly.
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("TRUST_X_FORWARDED_PROTO", default=True)
+    else None
+)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -144,6 +182,27 @@ Q_CLUSTER = {
     "poll": env.float("Q_POLL", default=0.5),
     "ack_failures": True,
 }
+
+# --- Broker: the database (default, nothing else to run) or Redis for workers on many machines.
+# django-q2 uses the ORM broker whenever "orm" is set, so Redis replaces it rather than adding.
+# Results, schedules and our own state (inbox, cursors, budgets) stay in the database either way.
+Q_BROKER = env.str("Q_BROKER", default="orm")
+if Q_BROKER == "redis":
+    REDIS_URL = env.str("REDIS_URL", default="")
+    if not REDIS_URL:
+        raise ImproperlyConfigured(
+            "Q_BROKER=redis needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)."
+        )
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = REDIS_URL
+elif Q_BROKER != "orm":
+    raise ImproperlyConfigured("Q_BROKER must be orm (the database) or redis.")
+# --- end broker
+
+# --- Retention: the daily "retention" job deletes done (and ignored) webhook events and
+# django-q task results older than this. Dead or waiting events and the audit trail stay.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
+# --- end retention
 
 # Integrations: "sandbox" talks to the local emulations, "live" to the real APIs.
 # "auto" picks sandbox when no Exact Online client id is configured and DEBUG is on.
@@ -177,15 +236,57 @@ if INTEGRATIONS_MODE_REQUESTED == "sandbox":
     # sandbox mode gets it, and the webhook view refuses it otherwise (exact/webhooks.py).
     EXACT_WEBHOOK_SECRET = EXACT_WEBHOOK_SECRET or "sandbox-webhook-secret"
 
+# --- Error reporting: optional; nothing is sent anywhere unless SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from mlconnector.sentry import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env.str("SENTRY_RELEASE", default=""),
+    )
+# --- end error reporting
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# --- Log format: plain text (default) or json, one object per line for a log shipper:
+# {"time", "level", "logger", "event" (the stable event name), "correlation_id" (the webhook
+# event or poll in hand, when there is one), ...extras}. Redaction applies in both.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json.")
+# --- end log format
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "audit.redaction.RedactingFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "redact": {"()": "audit.redaction.RedactingFilter"},
+        "correlation": {"()": "audit.correlation.CorrelationFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "mlconnector.logs.RedactingJsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "message": "event",
+            },
+        },
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact", "correlation"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-q2 adds a plain handler of its own unless its logger already has one.
+        "django-q": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
 }

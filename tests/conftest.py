@@ -91,3 +91,39 @@ def stack(staff_user, fast_backoff, settings):
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture
+def redis_url():
+    """Redis for the broker tests (database 6 unless TEST_REDIS_URL says otherwise). Fails,
+    never skips, when Redis is down: CI starts it, and a skipped broker test proves nothing."""
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
+    try:
+        redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(
+            f"Redis at {url} is unreachable ({exc}). Start it (`redis-server --daemonize yes`; "
+            "`.ci/run` does) or set TEST_REDIS_URL; `-m 'not redis'` leaves these tests out."
+        )
+    return url
+
+
+@pytest.fixture
+def redis_broker(redis_url, monkeypatch):
+    """Point this process's django-q2 at Redis, as Q_BROKER=redis does, with an empty queue.
+
+    django-q2 reads Q_CLUSTER once, into its Conf class; the worker subprocesses get the
+    setting through the environment instead."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", redis_url)
+    broker = get_broker()
+    broker.delete_queue()
+    yield broker
+    broker.delete_queue()

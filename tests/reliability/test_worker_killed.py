@@ -34,7 +34,7 @@ State = WebhookEvent.State
 class Cluster:
     """`manage.py qcluster` in its own process group, configured only through the environment."""
 
-    def __init__(self, sandbox_url: str, log_path: Path):
+    def __init__(self, sandbox_url: str, log_path: Path, **extra_env: str):
         db = connection.settings_dict
         # Open for the subprocess's lifetime; read back when a wait times out.
         self.log = log_path.open("wb")  # noqa: SIM115
@@ -52,6 +52,7 @@ class Cluster:
             "Q_WORKERS": "2",
             "Q_POLL": "0.1",
             "LOG_LEVEL": "INFO",
+            **extra_env,
         }
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],

@@ -1,0 +1,78 @@
+"""LOG_FORMAT=json: one JSON object per line with the event name, the correlation id of the
+work in hand, and never a secret. Plain text stays the default."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FERNET_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE="
+
+# Logged the way product code logs: a stable event name, details in `extra`.
+SCRIPT = """
+import logging, django
+django.setup()
+from audit.correlation import bound
+log = logging.getLogger("integrations.inbox")
+with bound("webhook:42"):
+    log.warning("inbox.event.failed", extra={"event_id": 42, "refresh_token": "RT-SECRET-1"})
+    try:
+        raise ValueError("token endpoint said access_token=AT-SECRET-2")
+    except ValueError:
+        log.exception("inbox.event.crashed", extra={"event_id": 42})
+log.info("exact.oauth.callback.failed Authorization: Bearer BEARER-SECRET-3")
+"""
+
+
+def _run(env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "LOG_"))}
+    clean.update(
+        DEBUG="true",
+        SECRET_KEY="x" * 50,
+        FIELD_ENCRYPTION_KEY=FERNET_KEY,
+        DJANGO_SETTINGS_MODULE="mlconnector.settings",
+        PYTHONPATH=str(ROOT),
+        **env,
+    )
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        env=clean,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_json_lines_carry_the_event_name_and_correlation_id_and_no_secret():
+    result = _run({"LOG_FORMAT": "json"})
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]  # all JSON
+    failed, crashed, callback = [line for line in lines if line["logger"] == "integrations.inbox"]
+    assert failed["event"] == "inbox.event.failed" and failed["level"] == "WARNING"
+    assert failed["logger"] == "integrations.inbox"
+    assert failed["correlation_id"] == "webhook:42" and failed["event_id"] == 42
+    assert failed["refresh_token"] == "[redacted]"
+    assert crashed["event"] == "inbox.event.crashed" and crashed["correlation_id"] == "webhook:42"
+    assert "ValueError" in crashed["exc_info"]
+    assert callback["event"].startswith("exact.oauth.callback.failed")
+    assert "correlation_id" not in callback  # nothing in hand, so no id
+    for secret in ("RT-SECRET-1", "AT-SECRET-2", "BEARER-SECRET-3"):
+        assert secret not in result.stderr
+
+
+def test_plain_text_is_the_default_and_is_redacted_too():
+    result = _run({})
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any(" WARNING integrations.inbox inbox.event.failed" in line for line in lines)
+    assert not lines[0].lstrip().startswith("{")
+    for secret in ("AT-SECRET-2", "BEARER-SECRET-3"):
+        assert secret not in result.stderr
+
+
+def test_an_unknown_log_format_refuses_to_start():
+    result = _run({"LOG_FORMAT": "xml"})
+    assert result.returncode != 0 and "LOG_FORMAT" in result.stderr
