@@ -15,7 +15,7 @@ def heartbeat() -> str:
 
 
 def keep_alive_exact_connections() -> int:
-    from integrations.connections import keep_alive_exact_connections as service
+    from integrations.exact.connections import keep_alive_exact_connections as service
 
     return service()
 
@@ -27,8 +27,8 @@ def refresh_all_reference_data() -> int:
 
 
 def process_webhook_event(event_id: int) -> str:
-    from integrations import inbox
     from integrations.models import WebhookEvent
+    from integrations.sync import inbox
 
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None or event.state in (WebhookEvent.State.DONE, WebhookEvent.State.IGNORED):
@@ -37,32 +37,32 @@ def process_webhook_event(event_id: int) -> str:
 
 
 def retry_due_events() -> int:
-    from integrations import inbox
+    from integrations.sync import inbox
 
     return inbox.enqueue_due_events()
 
 
 def poll_route(route_id: int) -> dict:
-    from integrations import polling
     from integrations.models import Route
+    from integrations.sync import polling
 
     route = Route.objects.filter(pk=route_id, enabled=True).first()
     return polling.poll_route(route) if route else {}
 
 
 def ensure_webhook_subscriptions() -> int:
-    from integrations.subscriptions import ensure_webhook_subscriptions as service
+    from integrations.sync.subscriptions import ensure_webhook_subscriptions as service
 
     return service()
 
 
 def check_division_moves() -> int:
-    from integrations import polling
+    from integrations.sync import polling
 
     return polling.check_division_moves()
 
 
 def purge_old_rows() -> dict:
-    from integrations import retention
+    from integrations.sync import retention
 
     return retention.purge_old_rows()

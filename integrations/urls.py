@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from integrations import monday_views, views
-from integrations.webhook_view import ExactWebhookView
+from integrations.views import exact_oauth as views
+from integrations.views import monday_oauth as monday_views
+from integrations.views.webhook import ExactWebhookView
 
 urlpatterns: list = [
     path("webhooks/exact/", ExactWebhookView.as_view(), name="exact-webhook"),

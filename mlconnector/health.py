@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from integrations.health import connections_check, worker_check
+from integrations.sync.health import connections_check, worker_check
 
 logger = logging.getLogger(__name__)
 

@@ -7,14 +7,15 @@ from urllib.parse import urlsplit
 
 from django.test import Client
 
-from integrations import connections, inbox, monday_connections
-from integrations.exact import oauth
+from integrations.exact import connections, oauth
 from integrations.models import ExactDivision, Route, WebhookEvent
+from integrations.monday import connections as monday_connections
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.exact import ExactSandbox
 from integrations.sandbox.monday import MondaySandbox
 from integrations.sandbox.monday_fixtures import FINANCE_ROLES
 from integrations.sandbox.server import combined_app, serve
+from integrations.sync import inbox
 from mappings.reference import refresh_reference_data
 from mappings.services import set_mappings
 

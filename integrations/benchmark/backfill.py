@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from integrations import polling
 from integrations.benchmark import measure
 from integrations.benchmark.world import add_invoices, build_world
 from integrations.models import SyncedRecord
+from integrations.sync import polling
 
 
 def run_backfill(n: int, *, latency: float) -> dict:

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from integrations import polling
 from integrations.benchmark import measure
 from integrations.benchmark.world import add_invoices, build_world
 from integrations.monday import client as monday_client
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.monday_complexity import Window
+from integrations.sync import polling
 
 SCHEMA = Path(monday_client.__file__).with_name("schema.graphql")
 WINDOW = 60.0

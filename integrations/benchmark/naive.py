@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from integrations import item_builder, sync
+from integrations import sync
 from integrations.benchmark import measure
 from integrations.benchmark.world import add_invoices, build_world
 from integrations.exact import client as exact_client
@@ -14,6 +14,7 @@ from integrations.exact.entities import parse_document, parse_line, spec_for
 from integrations.monday import client as monday_client
 from integrations.monday import queries
 from integrations.monday.columns import encode_column_values
+from integrations.sync import item_builder
 from mappings.resolve import load_context
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from integrations import connections, monday_connections
-from integrations.exact import oauth
+from integrations.exact import connections, oauth
 from integrations.models import ExactDivision, MondayConnection, RateBudget, Route
+from integrations.monday import connections as monday_connections
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.exact import ExactSandbox
 from integrations.sandbox.monday import MondaySandbox

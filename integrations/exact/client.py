@@ -70,7 +70,7 @@ def base_url_for(region: str) -> str:
 
 def for_connection(conn) -> ExactClient:
     """The one factory: a client on the connection's host, its tokens and its shared budget."""
-    from integrations import connections
+    from integrations.exact import connections
 
     return ExactClient(
         conn.base_url or base_url_for(conn.region),

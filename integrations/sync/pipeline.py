@@ -12,13 +12,13 @@ from django.db.models import F
 from django.utils import timezone
 
 import audit
-from integrations import item_builder
 from integrations.errors import IntegrationError, ReconnectRequired, RemoteRejected
 from integrations.models import ColumnRole, MondayBoard, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
+from integrations.monday.connections import mark_monday_needs_attention, upsert_for_connection
 from integrations.monday.errors import MondayColumnError
-from integrations.monday_connections import mark_monday_needs_attention, upsert_for_connection
+from integrations.sync import item_builder
 from mappings.resolve import load_context
 
 logger = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ def _write_locked(
             continue
         _record_success(route, rec, item, doc, result, via, correlation_id, outcome)
         if route.line_items == Route.LineItems.SUBITEMS and item.lines:
-            from integrations.subitems import sync_lines
+            from integrations.sync.subitems import sync_lines
 
             sync_lines(client, rec, item)
 

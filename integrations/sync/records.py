@@ -8,13 +8,13 @@ from uuid import UUID
 from django.utils import timezone
 
 import audit
-from integrations import item_builder
 from integrations.errors import IntegrationError
 from integrations.exact import client as exact_client
 from integrations.models import ColumnRole, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
-from integrations.monday_connections import upsert_for_connection
+from integrations.monday.connections import upsert_for_connection
+from integrations.sync import item_builder
 from integrations.sync.pipeline import board_columns, write_documents
 
 logger = logging.getLogger(__name__)

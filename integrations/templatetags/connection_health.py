@@ -2,7 +2,7 @@
 
 from django import template
 
-from integrations.health import connection_health as selector
+from integrations.sync.health import connection_health as selector
 
 register = template.Library()
 

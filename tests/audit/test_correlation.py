@@ -3,9 +3,10 @@
 import pytest
 
 from audit import correlation
-from integrations import inbox, polling, sync
+from integrations import sync
 from integrations.exact import client as exact_client
 from integrations.models import WebhookEvent
+from integrations.sync import inbox, polling
 
 
 def test_bound_sets_and_restores_the_id():

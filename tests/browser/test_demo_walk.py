@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.test import override_settings
 
-from integrations import inbox
 from integrations.models import SyncedRecord, WebhookEvent
 from integrations.sandbox.demo import Demo
 from integrations.sandbox.exact import ExactSandbox
 from integrations.sandbox.server import serve
+from integrations.sync import inbox
 from tests.browser.walk_demo import walk
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from audit.models import AuditEvent
-from integrations import subscriptions
 from integrations.models import ExactConnection, MondayConnection, SyncedRecord
+from integrations.sync import subscriptions
 from mappings.models import ValueMapping
 from mappings.roles import ensure_finance_reviewer_group
 from tests.stack import MONDAY_TOKEN

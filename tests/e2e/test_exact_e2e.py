@@ -620,7 +620,7 @@ def test_me_and_divisions_and_reference_data_of_a_seeded_company(seeded):
 
 @pytest.mark.django_db
 def test_a_division_move_is_detected_so_the_division_can_be_resynchronised(world, admin_client):
-    from integrations.connections import check_division_moves
+    from integrations.exact.connections import check_division_moves
 
     world.sandbox.bulk_add_sales_invoices(101, 3)
     conn = connect(world, admin_client)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from audit.models import AuditEvent
-from integrations import monday_connections
 from integrations.models import ColumnRole, ConnectionStatus, MondayBoard
+from integrations.monday import connections as monday_connections
 from integrations.monday.batching import MAX_QUERY_COMPLEXITY
 from integrations.monday.boards import compatible_columns, list_boards, refresh_boards
 from integrations.monday.client import MondayClient

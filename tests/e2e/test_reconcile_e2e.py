@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 
-from integrations import polling, reconcile
 from integrations.models import SyncedRecord
+from integrations.sync import polling, reconcile
 
 pytestmark = pytest.mark.django_db
 SINCE = date(2020, 1, 1)

@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from integrations import subscriptions
 from integrations.models import RateBudget, SyncedRecord
+from integrations.sync import subscriptions
 from mappings.models import CostCenter, ValueMapping
 from mappings.roles import ensure_finance_reviewer_group
 

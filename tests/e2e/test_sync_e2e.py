@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
-from integrations import polling, subscriptions
 from integrations.models import PollCursor, SyncedRecord, WebhookEvent
+from integrations.sync import polling, subscriptions
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +184,7 @@ def test_monday_rejecting_one_items_value_flags_it_and_the_others_go_through(liv
 
 
 def test_events_wait_while_exact_needs_reauthorization_then_run(live):
-    from integrations.connections import mark_needs_reauth
+    from integrations.exact.connections import mark_needs_reauth
 
     live.invoice()
     mark_needs_reauth(live.exact_conn, reason="test")
@@ -193,7 +193,7 @@ def test_events_wait_while_exact_needs_reauthorization_then_run(live):
     live.exact_conn.refresh_from_db()
     live.exact_conn.status = "connected"
     live.exact_conn.save()
-    from integrations import inbox
+    from integrations.sync import inbox
 
     WebhookEvent.objects.update(
         received_at=WebhookEvent.objects.get().received_at.replace(year=2020)
@@ -267,7 +267,8 @@ def test_a_division_moved_by_exact_is_resynchronised_without_duplicates(live):
 
 
 def test_a_revoked_monday_token_parks_events_until_monday_is_reconnected(live):
-    from integrations import inbox, monday_connections
+    from integrations.monday import connections as monday_connections
+    from integrations.sync import inbox
     from tests.stack import MONDAY_TOKEN
 
     live.monday._tokens.pop(MONDAY_TOKEN)  # the token is revoked in Monday.com

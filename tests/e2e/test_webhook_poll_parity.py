@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from integrations import polling, subscriptions
 from integrations.models import Entity, Route, SyncedRecord
 from integrations.sandbox.monday_fixtures import FINANCE_ROLES
+from integrations.sync import polling, subscriptions
 
 pytestmark = pytest.mark.django_db
 

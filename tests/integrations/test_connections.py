@@ -7,13 +7,13 @@ from django.test import override_settings
 from responses import matchers
 
 from audit.models import AuditEvent
-from integrations import connections
 from integrations.errors import (
     AccessRefused,
     IntegrationError,
     ReconnectRequired,
     RemoteUnavailable,
 )
+from integrations.exact import connections
 from integrations.exact.oauth import TokenSet
 from integrations.models import (
     ConnectionStatus,

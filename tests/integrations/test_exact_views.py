@@ -11,7 +11,7 @@ from responses import matchers
 
 from audit.models import AuditEvent
 from integrations.models import ConnectionStatus, ExactConnection
-from integrations.views import SESSION_KEY, exact_redirect_uri
+from integrations.views.exact_oauth import SESSION_KEY, exact_redirect_uri
 from tests import factories
 from tests.integrations.exact.rows import fixture
 

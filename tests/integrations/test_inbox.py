@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations import inbox
 from integrations.models import WebhookEvent
+from integrations.sync import inbox
 
 pytestmark = pytest.mark.django_db
 

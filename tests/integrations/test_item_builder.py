@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from integrations import item_builder
 from integrations.exact.records import ExactDocument, ExactLine
 from integrations.models import Route
+from integrations.sync import item_builder
 from mappings.resolve import MappingContext
 
 GL_8000 = uuid.UUID("00000000-0000-0000-0000-000000008000")

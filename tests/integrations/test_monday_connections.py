@@ -9,9 +9,9 @@ import pytest
 from responses import matchers
 
 from audit.models import AuditEvent
-from integrations import monday_connections as svc
 from integrations.forms import RouteColumnsForm, role_field_name
 from integrations.models import ColumnRole, ConnectionStatus, MondayBoard, MondayConnection
+from integrations.monday import connections as svc
 from integrations.monday.errors import MondayAuthError
 from integrations.monday.items import ItemWrite
 from tests.factories import MONDAY_TOKEN

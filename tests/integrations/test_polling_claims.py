@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from integrations import polling
 from integrations.models import PollCursor
+from integrations.sync import polling
 
 pytestmark = pytest.mark.django_db
 

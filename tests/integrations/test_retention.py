@@ -11,8 +11,9 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule, Task
 
 from audit.models import AuditEvent
-from integrations import retention, tasks
+from integrations import tasks
 from integrations.models import WebhookEvent
+from integrations.sync import retention
 
 pytestmark = pytest.mark.django_db
 State = WebhookEvent.State

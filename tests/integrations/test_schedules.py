@@ -44,7 +44,7 @@ def test_daily_jobs_are_spread_over_the_day_and_none_fires_when_a_route_is_saved
 ):
     from django.utils import timezone
 
-    from integrations.routes import route_saved
+    from integrations.sync.routes import route_saved
     from tests.factories import make_route
 
     assert len(_daily()) >= 5

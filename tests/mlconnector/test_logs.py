@@ -15,7 +15,7 @@ SCRIPT = """
 import logging, django
 django.setup()
 from audit.correlation import bound
-log = logging.getLogger("integrations.inbox")
+log = logging.getLogger("integrations.sync.inbox")
 with bound("webhook:42"):
     log.warning("inbox.event.failed", extra={"event_id": 42, "refresh_token": "RT-SECRET-1"})
     try:
@@ -50,9 +50,11 @@ def test_json_lines_carry_the_event_name_and_correlation_id_and_no_secret():
     result = _run({"LOG_FORMAT": "json"})
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]  # all JSON
-    failed, crashed, callback = [line for line in lines if line["logger"] == "integrations.inbox"]
+    failed, crashed, callback = [
+        line for line in lines if line["logger"] == "integrations.sync.inbox"
+    ]
     assert failed["event"] == "inbox.event.failed" and failed["level"] == "WARNING"
-    assert failed["logger"] == "integrations.inbox"
+    assert failed["logger"] == "integrations.sync.inbox"
     assert failed["correlation_id"] == "webhook:42" and failed["event_id"] == 42
     assert failed["refresh_token"] == "[redacted]"
     assert crashed["event"] == "inbox.event.crashed" and crashed["correlation_id"] == "webhook:42"
@@ -67,7 +69,7 @@ def test_plain_text_is_the_default_and_is_redacted_too():
     result = _run({})
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert any(" WARNING integrations.inbox inbox.event.failed" in line for line in lines)
+    assert any(" WARNING integrations.sync.inbox inbox.event.failed" in line for line in lines)
     assert not lines[0].lstrip().startswith("{")
     for secret in ("AT-SECRET-2", "BEARER-SECRET-3"):
         assert secret not in result.stderr

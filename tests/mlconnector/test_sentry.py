@@ -58,7 +58,7 @@ if client.is_active():
             sent.extend(item.payload.json for item in envelope.items if item.type == "event")
     client.transport = Keep(client.options)
     print("PII", client.options["send_default_pii"])
-    logging.getLogger("integrations.connections").info("exact.token.refreshed refresh_token=RT-7")
+    logging.getLogger("integrations.exact.connections").info("exact.token.refreshed refresh_token=RT-7")
     try:
         raise RuntimeError("Exact said access_token=AT-3 is invalid")
     except RuntimeError:

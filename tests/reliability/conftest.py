@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integrations import subscriptions
+from integrations.sync import subscriptions
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 from django_q.models import OrmQ
 
-from integrations import inbox
 from integrations.models import SyncedRecord, WebhookEvent
+from integrations.sync import inbox
 from tests.reliability.conftest import item_keys
 from tests.reliability.counters import COUNTS
 
@@ -125,7 +125,7 @@ def test_two_routes_never_share_a_record_lock_and_each_gets_one_item(stack, vers
 
     live = make_live(stack)
     second_board = live.monday.finance_board("Finance — copy")
-    from integrations import monday_connections
+    from integrations.monday import connections as monday_connections
 
     monday_connections.refresh_monday_boards(live.monday_conn)
     live.route(name="Copy", board_id=second_board)

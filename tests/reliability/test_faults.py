@@ -236,9 +236,9 @@ def test_record_lost_after_create_without_a_key_column_is_replayed_by_idempotenc
 
 
 def test_monday_down_during_a_poll_page_keeps_the_cursor_before_that_page(stack, monkeypatch):
-    from integrations import polling
     from integrations.errors import IntegrationError
     from integrations.models import PollCursor
+    from integrations.sync import polling
     from tests.reliability.conftest import make_live
 
     live = make_live(stack, webhooks=False)

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations import item_builder
 from integrations.monday import columns
 from integrations.monday.client import MondayClient
 from integrations.monday.items import ItemWrite, read_board_items, upsert_items
 from integrations.sandbox.monday import MondaySandbox
 from integrations.sandbox.server import serve
+from integrations.sync import item_builder
 from tests.reliability.counters import COUNTS
 
 TOKEN = "hostile-values-token"

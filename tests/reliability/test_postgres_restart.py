@@ -13,8 +13,8 @@ import pytest
 from django import db
 from django.db.utils import DatabaseError
 
-from integrations import polling
 from integrations.models import PollCursor, SyncedRecord
+from integrations.sync import polling
 from tests.reliability.conftest import item_keys, make_live
 from tests.reliability.counters import COUNTS
 

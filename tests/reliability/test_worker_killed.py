@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
-from integrations import inbox
 from integrations.models import SyncedRecord, WebhookEvent
+from integrations.sync import inbox
 from tests.reliability.conftest import item_keys
 from tests.reliability.counters import COUNTS
 

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
 from integrations.models import ExactConnection, MondayConnection
-from integrations.views import exact_redirect_uri
+from integrations.views.exact_oauth import exact_redirect_uri
 from tests.reliability.counters import COUNTS
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,11 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from integrations import connections, monday_connections, polling
 from integrations.errors import IntegrationError
+from integrations.exact import connections
 from integrations.models import ExactConnection, MondayConnection
+from integrations.monday import connections as monday_connections
+from integrations.sync import polling
 from tests.reliability.conftest import make_live
 from tests.reliability.counters import COUNTS
 from tests.stack import MONDAY_TOKEN, WEBHOOK_SECRET
@@ -98,7 +100,9 @@ def test_no_secret_in_any_log_record(flows, caplog):
     _, secrets = flows
     records = caplog.get_records("setup")  # the flows ran in the fixture
     assert len(records) > 20
-    assert {"integrations.connections", "integrations.webhook_view"} <= {r.name for r in records}
+    assert {"integrations.exact.connections", "integrations.views.webhook"} <= {
+        r.name for r in records
+    }
     formatter = logging.Formatter()
     for record in records:
         text = record.getMessage() + repr(record.__dict__)

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations import subscriptions
 from integrations.errors import IntegrationError
+from integrations.sync import subscriptions
 
 
 class Command(BaseCommand):

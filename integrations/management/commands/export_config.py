@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from integrations.config_io import export_config
+from integrations.sync.config_io import export_config
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.config_io import import_config
 from integrations.errors import IntegrationError
+from integrations.sync.config_io import import_config
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations import reconcile
 from integrations.errors import IntegrationError
 from integrations.models import Route
+from integrations.sync import reconcile
 
 
 class Command(BaseCommand):

@@ -10,9 +10,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from integrations import monday_connections
 from integrations.errors import IntegrationError
 from integrations.models import ConnectionStatus, MondayBoard, MondayConnection
+from integrations.monday import connections as monday_connections
 
 STATUS_COLOURS = {
     ConnectionStatus.CONNECTED: "#2e7d32",

@@ -14,9 +14,9 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from integrations import monday_connections
 from integrations.errors import IntegrationError
 from integrations.models import MondayConnection
+from integrations.monday import connections as monday_connections
 from integrations.monday import oauth
 
 logger = logging.getLogger(__name__)

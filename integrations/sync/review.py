@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integrations.links import exact_record_url, monday_item_url
 from integrations.models import SyncedRecord, WebhookEvent
+from integrations.sync.links import exact_record_url, monday_item_url
 from mappings.models import ValueMapping
 from mappings.services import SNAPSHOT_KEYS
 

@@ -118,7 +118,7 @@ def _complete(client, route: Route, division: int, documents: list) -> list:
 def check_division_moves() -> int:
     """Daily: when Exact moved a division (its Timestamps regenerated), start its polling over.
     Returns how many (route, division) cursors were reset."""
-    from integrations.connections import check_division_moves as moved_divisions
+    from integrations.exact.connections import check_division_moves as moved_divisions
     from integrations.models import ConnectionStatus, ExactConnection
 
     reset = 0

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import audit
-from integrations import inbox
 from integrations.exact import webhooks
+from integrations.sync import inbox
 
 logger = logging.getLogger(__name__)
 

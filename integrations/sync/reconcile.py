@@ -7,11 +7,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import audit
-from integrations import item_builder, sync
+from integrations import sync
 from integrations.exact import client as exact_client
 from integrations.models import ColumnRole, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday.items import read_board_items
+from integrations.sync import item_builder
 from mappings.resolve import load_context
 
 # What a finance team checks: the roles below, when the route maps them.

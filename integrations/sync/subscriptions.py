@@ -8,9 +8,9 @@ from collections import defaultdict
 from django.conf import settings
 
 import audit
-from integrations import routing
 from integrations.exact import client as exact_client
 from integrations.models import ConnectionStatus, ExactConnection, Route
+from integrations.sync import routing
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.db import transaction
 import audit
 from integrations.errors import IntegrationError
 from integrations.models import ExactConnection, ExactDivision, MondayConnection, Route
-from integrations.routes import snapshot
+from integrations.sync.routes import snapshot
 from mappings.models import ValueMapping
 
 FORMAT_VERSION = 1

@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from integrations import inbox, review
 from integrations.models import ExactDivision, SyncedRecord, WebhookEvent
+from integrations.sync import inbox, review
 from mappings import services as mapping_services
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from integrations import connections
 from integrations.errors import IntegrationError
+from integrations.exact import connections
 from integrations.models import ConnectionStatus, ExactConnection, ExactDivision
 
 
@@ -205,7 +205,3 @@ def _limits_text(limits: list[dict]) -> str:
             f"{'?' if day is None else day}/{item.get('daily_limit')} today"
         )
     return "; ".join(parts) or "no division selected"
-
-
-import integrations.admin_monday  # noqa: E402,F401  Monday.com connections and boards
-from integrations import admin_sync  # noqa: E402,F401  routes, synced records, inbox

@@ -15,9 +15,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from integrations import connections
 from integrations.errors import IntegrationError
-from integrations.exact import oauth
+from integrations.exact import connections, oauth
 from integrations.exact.client import base_url_for
 from integrations.models import ExactConnection
 

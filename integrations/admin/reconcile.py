@@ -11,9 +11,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
-from integrations import reconcile
 from integrations.errors import IntegrationError
 from integrations.models import Route
+from integrations.sync import reconcile
 
 
 class ReconcileMixin:

@@ -13,10 +13,10 @@ from django_q.tasks import async_task
 
 import audit
 from audit import correlation
-from integrations import routing
 from integrations.errors import IntegrationError, ReconnectRequired
 from integrations.exact.webhooks import WebhookNotification
 from integrations.models import ConnectionStatus, WebhookEvent
+from integrations.sync import routing
 
 logger = logging.getLogger(__name__)
 

@@ -6,11 +6,11 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
-from integrations import inbox
-from integrations.admin_reconcile import ReconcileMixin
-from integrations.admin_review import ReviewQueueMixin
+from integrations.admin.reconcile import ReconcileMixin
+from integrations.admin.review import ReviewQueueMixin
 from integrations.forms import RouteColumnsForm, role_field_name
 from integrations.models import ColumnRole, PollCursor, Route, SyncedRecord, WebhookEvent
+from integrations.sync import inbox
 
 BADGE_COLOURS = {
     "synced": "#2e7d32",
@@ -210,8 +210,8 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
 
     def _subscriptions(self, request, call):
         """Run one subscriptions service; an IntegrationError becomes an admin message."""
-        from integrations import subscriptions
         from integrations.errors import IntegrationError
+        from integrations.sync import subscriptions
 
         try:
             return call(subscriptions)
@@ -251,6 +251,6 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        from integrations.routes import route_saved
+        from integrations.sync.routes import route_saved
 
         route_saved(form.instance, user=request.user, created=not change)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from integrations.links import exact_record_url
 from integrations.models import ColumnRole, Entity
 from integrations.monday.columns import encode_for_column
+from integrations.sync.links import exact_record_url
 from mappings.resolve import MappingContext
 
 REVIEW_LABEL = "Needs review"

@@ -1,0 +1,1 @@
+"""Views: Exact and Monday OAuth (staff only) and the Exact webhook endpoint."""
