@@ -16,7 +16,7 @@ from django.utils import timezone
 
 import audit
 from integrations.errors import IntegrationError, plain_action, plain_reason
-from integrations.exact.client import for_connection
+from integrations.exact.connections import for_connection
 from integrations.models import ConnectionStatus, ExactDivision
 from mappings.models import CostCenter, GLAccount
 

@@ -9,8 +9,10 @@ from integrations import sync
 from integrations.benchmark import measure
 from integrations.benchmark.world import add_invoices, build_world
 from integrations.exact import client as exact_client
+from integrations.exact import connections as exact_connections
 from integrations.exact import odata
-from integrations.exact.entities import parse_document, parse_line, spec_for
+from integrations.exact.entities import parse_document, parse_line
+from integrations.exact.specs import spec_for
 from integrations.monday import client as monday_client
 from integrations.monday import queries
 from integrations.monday.columns import encode_column_values
@@ -56,7 +58,7 @@ def run_naive(n: int, *, latency: float) -> dict:
 def _one_record(world, key: str) -> None:
     route, division = world.route, world.division
     spec = spec_for(route.entity)
-    exact = exact_client.for_connection(route.exact_connection)
+    exact = exact_connections.for_connection(route.exact_connection)
     header = exact.get(
         spec.header_path,
         division=division,

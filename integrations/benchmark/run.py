@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import shlex
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +20,6 @@ from integrations.benchmark.naive import run_naive
 
 def run_all(opts: dict, *, progress: Callable[[str], None]) -> tuple[dict, str]:
     """Every phase the options ask for; returns (results, printed table). Writes the JSON."""
-    from integrations.management.commands.benchmark import command_line
-
     latency = opts["latency_ms"] / 1000
     n = opts["n"]
     results: dict = {
@@ -75,3 +76,8 @@ def _cpus() -> int:
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def command_line() -> str:
+    """The command that produced the figures, as a reader would type it."""
+    return os.environ.get("BENCHMARK_COMMAND") or shlex.join(["manage.py", *sys.argv[1:]])

@@ -68,19 +68,6 @@ def base_url_for(region: str) -> str:
     return REGION_HOSTS[region]
 
 
-def for_connection(conn) -> ExactClient:
-    """The one factory: a client on the connection's host, its tokens and its shared budget."""
-    from integrations.exact import connections
-
-    return ExactClient(
-        conn.base_url or base_url_for(conn.region),
-        token_source=lambda rejected: connections.ensure_fresh_token(conn, rejected=rejected),
-        budget=SharedBudget(conn.pk),
-        # A 401 even after a refresh: the grant or the division consent is gone (§1.8).
-        on_token_rejected=lambda reason: connections.mark_needs_reauth(conn, reason=reason),
-    )
-
-
 def error_from_response(response: requests.Response, endpoint: str) -> IntegrationError:
     """Map a failed answer to the B4 hierarchy, with Exact's own message, never the body."""
     status = response.status_code

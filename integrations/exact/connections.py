@@ -26,7 +26,7 @@ from integrations.errors import (
     plain_reason,
 )
 from integrations.exact import oauth
-from integrations.exact.client import ExactClient, base_url_for, for_connection
+from integrations.exact.client import ExactClient, base_url_for
 from integrations.exact.oauth import RefreshTooEarly, TokenSet
 from integrations.exact.ratelimit import SharedBudget
 from integrations.models import ConnectionStatus, ExactConnection, ExactDivision, WebhookEvent
@@ -419,4 +419,18 @@ def idle_warning(conn: ExactConnection) -> str:
     return (
         f"The Exact Online tokens were last refreshed {idle.days} days ago; they expire "
         f"after 30 idle days ({left} left). Check that the scheduled keep-alive runs."
+    )
+
+
+def for_connection(conn) -> ExactClient:
+    """The one factory: a client on the connection's host, its tokens and its shared budget.
+
+    It lives here, not in client.py, so the client gets its tokens from a source handed in and
+    never imports the services that refresh them."""
+    return ExactClient(
+        conn.base_url or base_url_for(conn.region),
+        token_source=lambda rejected: ensure_fresh_token(conn, rejected=rejected),
+        budget=SharedBudget(conn.pk),
+        # A 401 even after a refresh: the grant or the division consent is gone (§1.8).
+        on_token_rejected=lambda reason: mark_needs_reauth(conn, reason=reason),
     )

@@ -14,14 +14,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from integrations.exact.entities import (
-    EntitySpec,
-    ExactDocument,
-    SyncFeed,
-    SyncPage,
-    parse_document,
-    parse_line,
-)
+from integrations.exact.entities import ExactDocument, SyncPage, parse_document, parse_line
+from integrations.exact.specs import EntitySpec, SyncFeed
 
 T = TypeVar("T")
 

@@ -15,7 +15,6 @@ from integrations.exact import odata
 from integrations.exact.dates import AMSTERDAM
 from integrations.exact.entities import (
     DeletedPage,
-    EntitySpec,
     ExactCostCenter,
     ExactDivisionInfo,
     ExactDocument,
@@ -30,7 +29,6 @@ from integrations.exact.entities import (
     parse_gl_account,
     parse_line,
     parse_me,
-    spec_for,
 )
 from integrations.exact.feeds import (
     DOCUMENTS_PER_PAGE,
@@ -40,6 +38,7 @@ from integrations.exact.feeds import (
     newest_by_id,
     with_last,
 )
+from integrations.exact.specs import EntitySpec, spec_for
 from integrations.models import Entity
 
 logger = logging.getLogger(__name__)

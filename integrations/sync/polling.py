@@ -11,7 +11,7 @@ from django.utils import timezone
 import audit
 from audit import correlation
 from integrations import sync
-from integrations.exact import client as exact_client
+from integrations.exact import connections as exact_connections
 from integrations.models import PollCursor, Route
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def _poll_division(route: Route, division: int, max_pages: int | None) -> dict:
         return {"skipped": "another poll is running"}
     cursor.refresh_from_db()
     counts = {"documents": 0, "written": 0, "unchanged": 0, "flagged": 0, "failed": 0, "pages": 0}
-    client = exact_client.for_connection(route.exact_connection)
+    client = exact_connections.for_connection(route.exact_connection)
     try:
         if cursor.timestamp <= 1 and route.backfill_from:
             start = client.sync_timestamp_for(route.entity, division, route.backfill_from)

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import audit
 from integrations import sync
-from integrations.exact import client as exact_client
+from integrations.exact import connections as exact_connections
 from integrations.models import ColumnRole, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday.items import read_board_items
@@ -78,7 +78,7 @@ def _same(column: dict, expected: str, actual: str) -> bool:
 def _exact_documents(route: Route, division: int, since: date) -> dict[str, object]:
     # The whole sync feed (1,000 rows a call) rather than a date filter: an invoice dated in the
     # period may have been entered before it, and the feed is the source of truth.
-    client = exact_client.for_connection(route.exact_connection)
+    client = exact_connections.for_connection(route.exact_connection)
     docs = {}
     for page in client.iter_changes(route.entity, division, since=1):
         for doc in page.documents:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 import audit
 from integrations.errors import IntegrationError
-from integrations.exact import client as exact_client
+from integrations.exact import connections as exact_connections
 from integrations.models import ColumnRole, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
@@ -40,7 +40,7 @@ def sync_record(
         return mark_deleted(
             route, division=division, exact_key=exact_key, correlation_id=correlation_id
         )
-    client = exact_client.for_connection(route.exact_connection)
+    client = exact_connections.for_connection(route.exact_connection)
     doc = client.get_document(route.entity, division, UUID(exact_key))
     if doc is None:
         # Gone between the notification and the fetch: treat as deleted, never create.

@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.conf import settings
 
 import audit
-from integrations.exact import client as exact_client
+from integrations.exact import connections as exact_connections
 from integrations.models import ConnectionStatus, ExactConnection, Route
 from integrations.sync import routing
 
@@ -38,7 +38,7 @@ def list_subscriptions() -> list[dict]:
     """Our subscriptions as Exact reports them, per connection and division."""
     rows = []
     for conn, divisions in needed().items():
-        client = exact_client.for_connection(conn)
+        client = exact_connections.for_connection(conn)
         for division in sorted(divisions):
             for sub in client.list_webhook_subscriptions(division):
                 rows.append({"connection": conn.name, "division": division, **sub})
@@ -52,7 +52,7 @@ def register_subscriptions(*, user=None) -> dict[str, int]:
     for conn, divisions in needed().items():
         if conn.status != ConnectionStatus.CONNECTED:
             continue
-        client = exact_client.for_connection(conn)
+        client = exact_connections.for_connection(conn)
         for division, topics in sorted(divisions.items()):
             existing = {
                 s.get("Topic")
@@ -78,7 +78,7 @@ def remove_subscriptions(*, user=None, division: int | None = None) -> int:
     removed = 0
     url = callback_url()
     for conn, divisions in needed().items():
-        client = exact_client.for_connection(conn)
+        client = exact_connections.for_connection(conn)
         for code in sorted(divisions):
             if division is not None and code != division:
                 continue

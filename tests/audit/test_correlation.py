@@ -4,7 +4,7 @@ import pytest
 
 from audit import correlation
 from integrations import sync
-from integrations.exact import client as exact_client
+from integrations.exact import connections as exact_connections
 from integrations.models import WebhookEvent
 from integrations.sync import inbox, polling
 
@@ -47,7 +47,7 @@ def test_a_poll_binds_its_route_and_division(route, monkeypatch):
         def iter_deleted(self, *a, **kw):
             return []
 
-    monkeypatch.setattr(exact_client, "for_connection", lambda conn: Client())
+    monkeypatch.setattr(exact_connections, "for_connection", lambda conn: Client())
     polling.poll_division(route, 101)
     assert seen == [f"poll:{route.pk}:101"]
     assert correlation.current() == ""

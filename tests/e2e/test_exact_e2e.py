@@ -21,7 +21,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from integrations.errors import AccessRefused, ReconnectRequired, RemoteUnavailable
-from integrations.exact.client import for_connection
+from integrations.exact.connections import for_connection
 from integrations.models import ConnectionStatus, Entity, ExactConnection
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.exact import ExactSandbox

@@ -297,7 +297,7 @@ def test_webhook_subscriptions_register_list_remove_and_the_daily_check_recreate
     call_command("exact_webhooks", "list")
     out = capsys.readouterr().out
     assert "SalesInvoices" in out and "https://connector.example.test/webhooks/exact/" in out
-    from integrations.exact.client import for_connection
+    from integrations.exact.connections import for_connection
 
     client = for_connection(live.exact_conn)
     (sub,) = client.list_webhook_subscriptions(101)

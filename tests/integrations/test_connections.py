@@ -375,7 +375,7 @@ def test_idle_warning_appears_after_25_days(frozen):
 
 
 def test_a_401_after_a_refresh_flags_the_connection_through_the_factory(frozen, mocked_http):
-    from integrations.exact.client import for_connection
+    from integrations.exact.connections import for_connection
 
     conn = connection_issued(60)
     url = f"{conn.base_url}/api/v1/101/salesinvoice/SalesInvoices"

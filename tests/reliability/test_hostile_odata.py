@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations.exact import client as exact_client
+from integrations.exact import connections as exact_connections
 from integrations.exact import odata
 from integrations.sandbox.exact_odata import ODataError, _tokenize, parse_filter
 from integrations.sandbox.exact_schema import GL_ACCOUNT
@@ -145,4 +145,4 @@ def test_over_http_a_hostile_description_filter_returns_exactly_its_row(gl_stack
 def gl_stack(stack):
     stack.connect(divisions=((101, "Amsterdam"),))
     stack.exact.add_gl_account(101, "8000", "O'Neil or 1 eq 1")  # a decoy with a quote
-    return stack, exact_client.for_connection(stack.exact_conn), set()
+    return stack, exact_connections.for_connection(stack.exact_conn), set()

@@ -8,7 +8,6 @@ need PostgreSQL and commit, so they refuse a database whose name lacks "bench").
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
@@ -101,7 +100,3 @@ class Command(BaseCommand):
         code = subprocess.run(argv, env=env).returncode  # noqa: S603
         if code:
             raise CommandError(f"The benchmark run failed (exit {code}).")
-
-
-def command_line() -> str:
-    return os.environ.get("BENCHMARK_COMMAND") or shlex.join(["manage.py", *sys.argv[1:]])

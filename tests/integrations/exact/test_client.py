@@ -386,7 +386,8 @@ def test_401_answers_count_toward_the_error_budget(
 
 
 def test_the_factory_picks_the_sandbox_or_the_regional_host(db, settings):
-    from integrations.exact.client import base_url_for, for_connection
+    from integrations.exact.client import base_url_for
+    from integrations.exact.connections import for_connection
     from tests import factories
 
     settings.INTEGRATIONS_MODE, settings.SANDBOX_URL = "sandbox", "http://127.0.0.1:8001"

@@ -2,15 +2,8 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from integrations.exact.entities import (
-    ENTITIES,
-    PURCHASE_INVOICE,
-    PURCHASE_ORDER,
-    SALES_INVOICE,
-    parse_deleted,
-    parse_document,
-    parse_line,
-)
+from integrations.exact.entities import parse_deleted, parse_document, parse_line
+from integrations.exact.specs import ENTITIES, PURCHASE_INVOICE, PURCHASE_ORDER, SALES_INVOICE
 from integrations.models import Entity
 from tests.integrations.exact.rows import fixture, key
 

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.exact.entities import SALES_INVOICE
 from integrations.exact.feeds import CombinedFeedGrouper, keys_in_batches, safe_cursor, with_last
+from integrations.exact.specs import SALES_INVOICE
 from tests.integrations.exact.rows import fixture, key, si_sync_rows
 
 FEED = SALES_INVOICE.sync_feeds[0]
