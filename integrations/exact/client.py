@@ -33,7 +33,7 @@ from integrations.errors import (
     RemoteUnavailable,
     UnexpectedResponse,
 )
-from integrations.exact import readers
+from integrations.exact import company, readers
 from integrations.exact.ratelimit import SharedBudget
 
 logger = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def exact_message(response: requests.Response) -> str:
     return value[:300]
 
 
-class ExactClient(readers.EntityReaders):
+class ExactClient(readers.EntityReaders, company.CompanyReaders):
     """HTTP to one Exact host. Raises the integrations.errors hierarchy; returns plain data."""
 
     max_retries = 3  # 5xx and timeouts
