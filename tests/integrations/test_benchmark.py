@@ -11,7 +11,8 @@ from django.core.management import call_command
 from integrations.benchmark import report
 from integrations.benchmark.budget import run_budget
 from integrations.models import ExactConnection, SyncedRecord
-from integrations.monday.client import BudgetTracker, MondayClient
+from integrations.monday.budget import BudgetTracker
+from integrations.monday.client import MondayClient
 
 URL = "https://api.monday.test/v2"
 

@@ -100,9 +100,7 @@ def test_no_secret_in_any_log_record(flows, caplog):
     _, secrets = flows
     records = caplog.get_records("setup")  # the flows ran in the fixture
     assert len(records) > 20
-    assert {"integrations.exact.tokens", "integrations.views.webhook"} <= {
-        r.name for r in records
-    }
+    assert {"integrations.exact.tokens", "integrations.views.webhook"} <= {r.name for r in records}
     formatter = logging.Formatter()
     for record in records:
         text = record.getMessage() + repr(record.__dict__)

@@ -1,0 +1,29 @@
+"""The integrations app's models, one module per area; every model is importable from here."""
+
+from integrations.models.connections import (
+    ConnectionStatus,
+    ExactConnection,
+    ExactDivision,
+    MondayBoard,
+    MondayConnection,
+    RateBudget,
+)
+from integrations.models.inbox import PollCursor, WebhookEvent, WebhookEventQuerySet
+from integrations.models.routes import ColumnRole, Entity, Route, SyncedLine, SyncedRecord
+
+__all__ = [
+    "ColumnRole",
+    "ConnectionStatus",
+    "Entity",
+    "ExactConnection",
+    "ExactDivision",
+    "MondayBoard",
+    "MondayConnection",
+    "PollCursor",
+    "RateBudget",
+    "Route",
+    "SyncedLine",
+    "SyncedRecord",
+    "WebhookEvent",
+    "WebhookEventQuerySet",
+]
