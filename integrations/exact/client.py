@@ -13,7 +13,6 @@ import json
 import logging
 import random
 import re
-import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
+from integrations import waits
 from integrations.errors import (
     IntegrationError,
     NotFound,
@@ -130,7 +130,7 @@ class ExactClient(readers.EntityReaders):
         token_source: TokenSource,
         budget: SharedBudget | None = None,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,  # default: waits.sleep
         jitter: Callable[[], float] = random.random,
         on_token_rejected: Callable[[str], None] | None = None,
     ) -> None:
@@ -139,7 +139,7 @@ class ExactClient(readers.EntityReaders):
         self.token_source = token_source
         self.budget = budget
         self.session = session or requests.Session()
-        self.sleep = sleep
+        self.sleep = sleep or waits.sleep
         self.jitter = jitter
 
     # --- URLs ----------------------------------------------------------------------------
