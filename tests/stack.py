@@ -1,12 +1,23 @@
 """The whole stack against both sandboxes (used by tests/e2e, reliability, security, browser): connections made through the real services, webhooks
-delivered by the Exact sandbox into our endpoint, jobs run as the worker runs them."""
+delivered by the Exact sandbox into our endpoint, jobs run as the worker runs them.
+
+Both sandboxes run with every limit on (Exact's 60 calls a minute, Monday's complexity budget,
+...). A test that needs one off names it (`exact_limits_off={"minutely"}`) and says why. The
+limits cost no real time: the product and the sandboxes share one clock (SharedClock), and
+every wait of the product moves that clock instead of sleeping.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+import time_machine
 from django.test import Client
 
+from integrations import waits
 from integrations.exact import connections, oauth
 from integrations.models import ExactDivision, Route, WebhookEvent
 from integrations.monday import connections as monday_connections
@@ -23,24 +34,80 @@ WEBHOOK_SECRET = "test-webhook-secret"
 MONDAY_TOKEN = "e2e-monday-token"
 
 
-class Stack:
-    """Both sandboxes served on one port, our connections to them, and a worker to drain jobs."""
+class SharedClock:
+    """One clock for the product and the sandboxes, so a limit is waited out in no real time.
 
-    def __init__(self, user, *, exact_rate_limits=False, monday_rate_limits=False):
+    time-machine travels from now with tick=True: timezone.now(), time.time() and
+    time.monotonic() follow it in every thread, and so does a SandboxClock(frozen=False) made
+    after start(). The product's waits (integrations.waits.sleep) shift it instead of sleeping.
+    """
+
+    # A wait still yields this much real time, so threads the product waits for (a concurrent
+    # request, a worker) go on as they would; the rest of the wait is the clock's jump.
+    REAL_SHARE = 0.01
+
+    def __init__(self) -> None:
+        self._travel = time_machine.travel(datetime.now(UTC), tick=True)
+        self._lock = threading.Lock()
+        self.waits: list[float] = []  # every wait the product asked for, in seconds
+
+    def start(self) -> SharedClock:
+        self.traveller = self._travel.start()
+        self._real_sleep, waits.sleep = waits.sleep, self.sleep
+        return self
+
+    def stop(self) -> None:
+        waits.sleep = self._real_sleep
+        self._travel.stop()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.waits.append(seconds)
+            self.traveller.shift(max(seconds, 0.0))
+        time.sleep(min(max(seconds, 0.0), self.REAL_SHARE))
+
+    def advance(self, seconds: float) -> None:
+        """Time passes for everyone: the product, the sandboxes, the database rows' clocks."""
+        with self._lock:
+            self.traveller.shift(seconds)
+
+
+class Stack:
+    """Both sandboxes served on one port, our connections to them, and a worker to drain jobs.
+
+    `exact_limits_off` / `monday_limits_off`: names of sandbox limits to switch off (see
+    exact_limits.LIMITS and monday_complexity.LIMITS); every other limit is on.
+    """
+
+    def __init__(self, user, *, exact_limits_off=(), monday_limits_off=()):
+        self.shared_clock = SharedClock().start()
+        try:
+            self._build(user, exact_limits_off, monday_limits_off)
+        except BaseException:
+            self.shared_clock.stop()
+            raise
+
+    def _build(self, user, exact_limits_off, monday_limits_off) -> None:
+        # Made inside the travel, it follows the shared clock; its own advance() still moves
+        # only the sandboxes (a token aging at Exact while our clock stands still).
         self.clock = SandboxClock(frozen=False)
         self.webhook_client = Client()
         self.exact = ExactSandbox(
             clock=self.clock,
             webhook_secret=WEBHOOK_SECRET,
-            rate_limits=exact_rate_limits,
+            limits_off=exact_limits_off,
             webhook_transport=self._deliver,
         )
-        self.monday = MondaySandbox(clock=self.clock, rate_limits=monday_rate_limits)
+        self.monday = MondaySandbox(clock=self.clock, limits_off=monday_limits_off)
         self.monday.add_token(MONDAY_TOKEN)
         self.board_id = self.monday.finance_board()
         self.server, self.url = serve(combined_app(self.exact, self.monday))
         self.user = user
         self.deliveries: list[int] = []
+
+    def advance(self, seconds: float) -> None:
+        """Time passes on the shared clock (the product and both sandboxes)."""
+        self.shared_clock.advance(seconds)
 
     def _deliver(self, url: str, body: bytes) -> int:
         status = self.webhook_client.post(
@@ -146,5 +213,8 @@ class Stack:
         return self.monday.items(self.board_id)
 
     def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        try:
+            self.server.shutdown()
+            self.server.server_close()
+        finally:
+            self.shared_clock.stop()

@@ -52,7 +52,7 @@ def run_budget(n: int, *, latency: float, speed: float) -> dict:
         return real_factory(conn, **kwargs)
 
     with measure.rolled_back():
-        world = build_world(monday_rate_limits=True, monday_clock=clock)
+        world = build_world(monday_clock=clock)
         try:
             add_invoices(world, n)
             # Let the window the setup's calls opened expire: the backfill starts a fresh one.

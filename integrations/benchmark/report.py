@@ -121,7 +121,7 @@ def _figures(results: dict) -> list[str]:
     b, n = results["backfill"], results.get("naive")
     out = [
         f"Backfill of {b['n']:,} invoices x 3 lines at {b['latency_ms']} ms a call "
-        f"(limits off): {b['wall_s']} s wall, {b['records_per_s']} records/s, "
+        f"(Monday's budget off): {b['wall_s']} s wall, {b['records_per_s']} records/s, "
         f"{b['cpu_ms_per_record']} ms CPU/record ({b['app_cpu_ms_per_record']} ms in the app "
         f"thread), peak RSS {b['peak_rss_mb']} MB; {b['exact_calls']} Exact calls, "
         f"{b['monday_requests']} Monday requests, largest {b['monday_max_request_complexity']:,} "

@@ -4,12 +4,13 @@ real services, a sales-invoice route whose GL account and cost-center mappings a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from integrations.exact import connections, oauth
-from integrations.models import ExactDivision, MondayConnection, RateBudget, Route
+from integrations.models import ExactDivision, MondayConnection, Route
 from integrations.monday import connections as monday_connections
 from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.exact import ExactSandbox
@@ -25,9 +26,6 @@ GL_CODE, GL_VALUE = "8000", "8000 Revenue"
 COST_CENTERS = ("KP-100", "KP-200")
 # Every role the finance board offers, so each item carries a realistic set of columns.
 COLUMNS = FINANCE_ROLES
-# "Limits off" for the app's own Exact budget too: without X-RateLimit headers from the
-# sandbox it would assume Exact's 60 calls a minute and pace itself to them.
-UNLIMITED = 1_000_000_000
 
 
 @dataclass
@@ -60,22 +58,23 @@ class World:
 
 def build_world(
     *,
-    monday_rate_limits: bool = False,
+    exact_limits_off: Iterable[str] = (),
+    monday_limits_off: Iterable[str] = (),
     monday_clock: SandboxClock | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
 ) -> World:
-    """Serve both sandboxes and connect to them. Exact's rate limits are always off (the
-    figures count calls; the budget run is about Monday). Latency starts at 0: set it after."""
+    """Serve both sandboxes and connect to them, every sandbox limit on except those a phase
+    names (each phase says why). Latency starts at 0: set it after."""
     exact = ExactSandbox(
         clock=SandboxClock(frozen=False),
         client_id=settings.EXACT_CLIENT_ID or "sandbox-client",
         client_secret=settings.EXACT_CLIENT_SECRET or "sandbox-secret",
         webhook_secret=settings.EXACT_WEBHOOK_SECRET or "sandbox-webhook-secret",
-        rate_limits=False,
+        limits_off=exact_limits_off,
     )
     monday = MondaySandbox(
-        clock=monday_clock or SandboxClock(frozen=False), rate_limits=monday_rate_limits
+        clock=monday_clock or SandboxClock(frozen=False), limits_off=monday_limits_off
     )
     server, url = serve(combined_app(exact, monday), host=host, port=port)
     world = World(exact=exact, monday=monday, server=server, url=url)
@@ -97,11 +96,6 @@ def _connect(world: World) -> None:
         user=None, base_url=base, region="nl", tokens=tokens
     )
     ExactDivision.objects.filter(connection=world.exact_conn).update(selected=True)
-    RateBudget.objects.update_or_create(
-        connection=world.exact_conn,
-        division=DIVISION,
-        defaults={"minutely_limit": UNLIMITED, "daily_limit": UNLIMITED},
-    )
     token = f"bench-{tag}"
     world.monday.add_token(token)
     world.board_id = world.monday.finance_board(f"Benchmark {tag}")

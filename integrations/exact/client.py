@@ -14,7 +14,6 @@ import json
 import logging
 import random
 import re
-import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
+from integrations import waits
 from integrations.errors import (
     AccessRefused,
     RateLimited,
@@ -81,7 +81,7 @@ class ExactClient(readers.EntityReaders, company.CompanyReaders):
         token_source: TokenSource,
         budget: SharedBudget | None = None,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,  # default: waits.sleep
         jitter: Callable[[], float] = random.random,
         on_token_rejected: Callable[[str], None] | None = None,
     ) -> None:
@@ -90,7 +90,7 @@ class ExactClient(readers.EntityReaders, company.CompanyReaders):
         self.token_source = token_source
         self.budget = budget
         self.session = session or requests.Session()
-        self.sleep = sleep
+        self.sleep = sleep or waits.sleep
         self.jitter = jitter
 
     # --- URLs ----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from django.conf import settings
 
+from integrations import waits
 from integrations.errors import RateLimited
 from integrations.monday.budget import BudgetTracker, ClientStats
 from integrations.monday.errors import (
@@ -50,7 +51,7 @@ class MondayClient:
         token: str,
         api_url: str,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,  # default: waits.sleep
         api_version: str = API_VERSION,
         budget: BudgetTracker | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -59,7 +60,7 @@ class MondayClient:
         self.api_url = api_url
         self.api_version = api_version
         self._session = session or requests.Session()
-        self._sleep = sleep
+        self._sleep = sleep or waits.sleep
         self._clock = clock
         self.budget = budget if budget is not None else BudgetTracker()
         self.last_complexity: dict | None = None

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import parse_qsl
 
 from integrations.sandbox import exact_webhooks
@@ -27,10 +27,11 @@ from integrations.sandbox.exact_api import (
     read_body,
 )
 from integrations.sandbox.exact_controls import DataControls
-from integrations.sandbox.exact_limits import ErrorBudget, RateLimiter
+from integrations.sandbox.exact_limits import LIMITS, ErrorBudget, RateLimiter
 from integrations.sandbox.exact_oauth import TokenAuthority
 from integrations.sandbox.exact_store import SANDBOX_USER_ID, Store
 from integrations.sandbox.exact_wire import wants_json
+from integrations.sandbox.limits import switched_off
 
 FAULT_MESSAGES = {
     500: "An error has occurred.",
@@ -51,7 +52,7 @@ class ExactSandbox(ApiHandlers, DataControls):
         client_id: str = "sandbox-client",
         client_secret: str = "sandbox-secret",  # noqa: S107 - the sandbox's own fake secret
         webhook_secret: str = "sandbox-webhook-secret",  # noqa: S107
-        rate_limits: bool = True,
+        limits_off: Iterable[str] = (),
         latency: float = 0.0,
         webhook_transport: Callable[[str, bytes], int] | None = None,
         redirect_uris: list[str] | None = None,
@@ -59,7 +60,8 @@ class ExactSandbox(ApiHandlers, DataControls):
         self.clock = clock or SandboxClock(frozen=False)
         self.client_id = client_id
         self.webhook_secret = webhook_secret
-        self.rate_limits = rate_limits
+        # Every limit is on; a test names the ones it switches off (exact_limits.LIMITS).
+        self.limits_off = switched_off(limits_off, LIMITS, "Exact Online")
         self.latency = latency
         self.webhook_transport = webhook_transport or exact_webhooks.default_transport
         self.lock = threading.RLock()
@@ -69,9 +71,12 @@ class ExactSandbox(ApiHandlers, DataControls):
             client_secret=client_secret,
             user_id=SANDBOX_USER_ID,
             redirect_uris=redirect_uris,
+            early_refresh="early_refresh" not in self.limits_off,
         )
-        self.limits = RateLimiter()
-        self.errors = ErrorBudget()
+        self.limits = RateLimiter(
+            minutely="minutely" not in self.limits_off, daily="daily" not in self.limits_off
+        )
+        self.errors = ErrorBudget(enabled="error_budget" not in self.limits_off)
         self.subscriptions: list[dict] = []
         self.webhooks_enabled = False
         self.webhook_deliveries: list[dict] = []  # url, topic, action, key, division, body, status

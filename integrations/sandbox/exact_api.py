@@ -182,7 +182,7 @@ class ApiHandlers:
                     budget_key,
                     *error_response(403, "Forbidden - no access to this division.", as_json),
                 )
-            if division is not None and self.rate_limits:
+            if division is not None:
                 allowed, headers = self.limits.take(division, now)
                 if not allowed:
                     return self._answer(

@@ -3,7 +3,7 @@
 Per division: 60 calls per clock minute and 5,000 per day (UTC day, unconfirmed), with the
 X-RateLimit-* headers of §4.2; a minutely 429 carries only the minutely headers (§4.3).
 Error budget: 10 answers with 400/401/403/404 per endpoint and division within an hour block
-that endpoint for an hour.
+that endpoint for an hour. Each limit has a name (LIMITS) by which a test may switch it off.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 ERROR_STATUSES = {400, 401, 403, 404}
+# The names ExactSandbox(limits_off=...) accepts; "early_refresh" is TokenAuthority's 570 s rule.
+LIMITS = frozenset({"minutely", "daily", "error_budget", "early_refresh"})
 
 
 def _ms(moment: datetime) -> str:
@@ -31,6 +33,8 @@ class RateLimiter:
     minutely_limit: int = 60
     daily_limit: int = 5000
     windows: dict[int, _Window] = field(default_factory=dict)
+    minutely: bool = True  # off: never refused, and no minutely headers (as if no such limit)
+    daily: bool = True
 
     def take(self, division: int, now: datetime) -> tuple[bool, dict[str, str]]:
         """Count one call; (allowed, headers). Refused calls are not counted."""
@@ -43,14 +47,14 @@ class RateLimiter:
             w.day, w.day_count = day, 0
         minute_reset = _ms(minute + timedelta(minutes=1))
         day_reset = _ms(day + timedelta(days=1))
-        if w.day_count >= self.daily_limit:
+        if self.daily and w.day_count >= self.daily_limit:
             # Unconfirmed (§4.3): which minutely values accompany a daily 429.
             return False, {
                 "X-RateLimit-Limit": str(self.daily_limit),
                 "X-RateLimit-Remaining": "0",
                 "X-RateLimit-Reset": day_reset,
             }
-        if w.minute_count >= self.minutely_limit:
+        if self.minutely and w.minute_count >= self.minutely_limit:
             return False, {
                 "X-RateLimit-Minutely-Limit": str(self.minutely_limit),
                 "X-RateLimit-Minutely-Remaining": "0",
@@ -58,14 +62,16 @@ class RateLimiter:
             }
         w.minute_count += 1
         w.day_count += 1
-        return True, {
-            "X-RateLimit-Limit": str(self.daily_limit),
-            "X-RateLimit-Remaining": str(self.daily_limit - w.day_count),
-            "X-RateLimit-Reset": day_reset,
-            "X-RateLimit-Minutely-Limit": str(self.minutely_limit),
-            "X-RateLimit-Minutely-Remaining": str(self.minutely_limit - w.minute_count),
-            "X-RateLimit-Minutely-Reset": minute_reset,
-        }
+        headers = {}
+        if self.daily:
+            headers["X-RateLimit-Limit"] = str(self.daily_limit)
+            headers["X-RateLimit-Remaining"] = str(self.daily_limit - w.day_count)
+            headers["X-RateLimit-Reset"] = day_reset
+        if self.minutely:
+            headers["X-RateLimit-Minutely-Limit"] = str(self.minutely_limit)
+            headers["X-RateLimit-Minutely-Remaining"] = str(self.minutely_limit - w.minute_count)
+            headers["X-RateLimit-Minutely-Reset"] = minute_reset
+        return True, headers
 
 
 @dataclass
@@ -74,8 +80,11 @@ class ErrorBudget:
     window: timedelta = timedelta(hours=1)
     errors: dict[tuple, list[datetime]] = field(default_factory=dict)
     blocked: dict[tuple, datetime] = field(default_factory=dict)
+    enabled: bool = True  # off: errors are neither counted nor ever block
 
     def blocked_until(self, key: tuple, now: datetime) -> datetime | None:
+        if not self.enabled:
+            return None
         until = self.blocked.get(key)
         if until is None:
             return None
@@ -86,7 +95,7 @@ class ErrorBudget:
         return until
 
     def record(self, key: tuple, status: int, now: datetime) -> None:
-        if status not in ERROR_STATUSES:
+        if not self.enabled or status not in ERROR_STATUSES:
             return
         recent = [t for t in self.errors.get(key, []) if now - t < self.window]
         recent.append(now)

@@ -56,8 +56,10 @@ class TokenAuthority:
         client_secret: str,
         user_id: str,
         redirect_uris: list[str] | None = None,
+        early_refresh: bool = True,  # False: the 570 s rule is off (ExactSandbox limits_off)
     ) -> None:
         self.client_id = client_id
+        self.early_refresh = early_refresh
         self.client_secret = client_secret
         self.user_id = user_id
         self.redirect_uris = redirect_uris
@@ -186,7 +188,7 @@ class TokenAuthority:
                 f"and it is now {now:%Y-%m-%d %H:%M:%S} UTC.",
                 "refresh_token_expired",
             )
-        if now - chain.access_issued < EARLIEST_REFRESH:
+        if self.early_refresh and now - chain.access_issued < EARLIEST_REFRESH:
             return _error(
                 400,
                 "access_denied",

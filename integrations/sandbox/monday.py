@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphql import GraphQLError, execute_sync, parse, validate
@@ -22,14 +23,21 @@ from graphql import GraphQLError, execute_sync, parse, validate
 from integrations.sandbox import monday_board_view as board_view
 from integrations.sandbox import monday_http as http
 from integrations.sandbox.clock import SandboxClock
-from integrations.sandbox.monday_complexity import Window, request_cost
+from integrations.sandbox.limits import switched_off
+from integrations.sandbox.monday_complexity import (
+    DAILY_CALLS_BASIC,
+    LIMITS,
+    DailyCount,
+    Window,
+    request_cost,
+)
 from integrations.sandbox.monday_errors import MondayApiError
 from integrations.sandbox.monday_fixtures import FINANCE_COLUMNS, FINANCE_GROUPS
 from integrations.sandbox.monday_http import Answer, Fault
 from integrations.sandbox.monday_idempotency import IdempotencyCache
 from integrations.sandbox.monday_resolvers import RequestContext, Root
 from integrations.sandbox.monday_schema import SCHEMA
-from integrations.sandbox.monday_store import MondayStore
+from integrations.sandbox.monday_store import MAX_ITEMS_PER_BOARD, MondayStore
 
 API_VERSION = re.compile(r"^\d{4}-\d{2}$")
 
@@ -41,25 +49,34 @@ class _Limits:
 
 
 class MondaySandbox:
-    """The sandbox API. Tests drive it through WSGI or a served instance; see the module doc."""
+    """The sandbox API. Tests drive it through WSGI or a served instance; see the module doc.
+
+    Every limit is on (names in monday_complexity.LIMITS); a test switches one off by name.
+    The numbers are the reference's for a personal token on the basic plan (monday.md "Limits").
+    """
 
     def __init__(
         self,
         *,
         clock=None,
         tokens: dict[str, dict] | None = None,
-        rate_limits: bool = True,
+        limits_off: Iterable[str] = (),
         budget_per_minute: int = 10_000_000,
         max_query_complexity: int = 5_000_000,
-        requests_per_minute: int = 5000,
+        requests_per_minute: int = 1000,
+        daily_call_limit: int = DAILY_CALLS_BASIC,
+        board_item_limit: int = MAX_ITEMS_PER_BOARD,
         latency: float = 0.0,
     ) -> None:
         self.clock = clock or SandboxClock(frozen=False)
         self.store = MondayStore(self.clock)
-        self.rate_limits = rate_limits
+        self.limits_off = switched_off(limits_off, LIMITS, "Monday.com")
         self.budget_per_minute = budget_per_minute
         self.max_query_complexity = max_query_complexity
         self.requests_per_minute = requests_per_minute
+        self.daily_call_limit = daily_call_limit
+        self.store.max_items_per_board = board_item_limit
+        self.store.enforce_item_limit = "board_items" not in self.limits_off
         self.latency = latency
         self.timeout_hang_seconds = 1.0  # how long an apply_then_timeout answer is held back
         self.requests: list[dict] = []
@@ -67,11 +84,15 @@ class MondaySandbox:
         self._lock = threading.RLock()
         self._tokens: dict[str, dict] = {}
         self._limits: dict[str, _Limits] = {}
+        self._daily: dict[str, DailyCount] = {}  # account id -> calls today
         self._faults: list[Fault] = []
         self._idempotency = IdempotencyCache(self.clock)
         self._user_ids = iter(range(40_000_001, 50_000_000))
         for token, info in (tokens or {}).items():
             self.add_token(token, **info)
+
+    def limit_on(self, name: str) -> bool:
+        return name not in self.limits_off
 
     # -- test helpers ------------------------------------------------------------------------
     def add_token(
@@ -229,14 +250,22 @@ class MondaySandbox:
         user = self._tokens.get(token)
         if user is None:
             return http.unauthenticated(request_id)
-        now = self.clock.now().timestamp()
+        moment = self.clock.now()
+        now = moment.timestamp()
+        account_id = int(user["account_id"])
         with self._lock:
             limits = self._limits.setdefault(
                 token, _Limits(Window(self.budget_per_minute), Window(self.requests_per_minute))
             )
-            if self.rate_limits and not limits.requests.fits(now, 1):
+            daily = self._daily.setdefault(user["account_id"], DailyCount())
+            if self.limit_on("daily_calls") and not daily.fits(moment, self.daily_call_limit):
+                wait = max(daily.reset_in(moment), 1)
+                return http.daily_limit_exceeded(wait, request_id, account_id)
+            if self.limit_on("requests_per_minute") and not limits.requests.fits(now, 1):
                 wait = max(limits.requests.reset_in(now), 1)
-                return http.rate_limited(wait, request_id, int(user["account_id"]))
+                return http.rate_limited(wait, request_id, account_id)
+            # Every call counts, refused or failed ones too (support.monday.com "API Rate Limits").
+            daily.charge(moment)
             limits.requests.charge(now, 1)
             fault = self._faults.pop(0) if self._faults else None
         if fault is not None and not fault.apply_then_timeout:
@@ -287,7 +316,7 @@ class MondaySandbox:
         self, token, user, limits, document, variables, operation_name, cost, request_id
     ) -> Answer:
         account_id = int(user["account_id"])
-        if cost.complexity > self.max_query_complexity:
+        if self.limit_on("query_ceiling") and cost.complexity > self.max_query_complexity:
             return http.max_complexity_exceeded(
                 cost.complexity, self.max_query_complexity, request_id, account_id
             )
@@ -297,7 +326,8 @@ class MondaySandbox:
             now = self.clock.now().timestamp()
             before = limits.budget.remaining(now)
             reset_in = limits.budget.reset_in(now)
-            if self.rate_limits and not limits.budget.fits(now, cost.complexity):
+            budget_on = self.limit_on("complexity_budget")
+            if budget_on and not limits.budget.fits(now, cost.complexity):
                 return http.budget_exhausted(
                     cost.complexity,
                     before,
@@ -306,7 +336,7 @@ class MondaySandbox:
                     request_id,
                     account_id,
                 )
-            if self.rate_limits:  # off: the cost is still reported, the budget never depletes
+            if budget_on:  # off: the cost is still reported, the budget never depletes
                 limits.budget.charge(now, cost.complexity)
             context = RequestContext(
                 self.store,

@@ -1,9 +1,11 @@
-"""Complexity of a GraphQL request, and the per-minute budget and request windows per token.
+"""Complexity of a GraphQL request; the per-minute budget and request windows per token; the
+daily call count per account; the names of the sandbox's limits.
 
 Reference: ../shared/reference/monday.md "Limits": each scalar 1, each object 10, multiplied by
 list sizes (`ids`/`limit`); a mutation about 30,000 (`create_item { id }` ≈ 30,001);
 `items_page_by_column_values` about 100,000; at most 5,000,000 a query; 10,000,000 a minute for
-personal tokens, the window resetting 60 s after its first call.
+personal tokens, the window resetting 60 s after its first call; about 1,000 requests a
+minute on the basic plan; a daily call limit per plan.
 # Unconfirmed: Monday.com's exact weights; these rules are the reference's approximation.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from graphql import (
     FieldNode,
@@ -31,6 +34,15 @@ READ_FIELDS_OF_MUTATION = frozenset({"complexity"})
 SCALAR_COST = 1
 OBJECT_COST = 10
 WINDOW_SECONDS = 60
+# The names MondaySandbox(limits_off=...) accepts.
+LIMITS = frozenset(
+    {"complexity_budget", "query_ceiling", "requests_per_minute", "daily_calls", "board_items"}
+)
+# Daily calls of a Basic/Standard account, reset at midnight UTC (support.monday.com "API Rate
+# Limits": Free/Trial 200, Basic/Standard 1,000, Pro 10,000, Enterprise 25,000). The reference
+# (monday.md "Limits") says only "daily call limits by plan"; the basic plan matches its
+# requests-per-minute figure.
+DAILY_CALLS_BASIC = 1000
 
 
 def _list_size(args: dict, field_def) -> int:
@@ -148,3 +160,31 @@ class Window:
     def charge(self, now: float, amount: int) -> None:
         self._roll(now)
         self.used += amount
+
+
+class DailyCount:
+    """Calls of one account in the current UTC day."""
+
+    def __init__(self) -> None:
+        self.day: date | None = None
+        self.used = 0
+
+    def _roll(self, now: datetime) -> None:
+        today = now.astimezone(UTC).date()
+        if self.day != today:
+            self.day, self.used = today, 0
+
+    def fits(self, now: datetime, limit: int) -> bool:
+        self._roll(now)
+        return self.used < limit
+
+    def charge(self, now: datetime) -> None:
+        self._roll(now)
+        self.used += 1
+
+    def reset_in(self, now: datetime) -> int:
+        """Seconds until midnight UTC."""
+        midnight = datetime.combine(
+            now.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), UTC
+        )
+        return math.ceil((midnight - now).total_seconds())

@@ -84,6 +84,20 @@ def rate_limited(wait: int, request_id: str, account_id: int) -> Answer:
     return Answer(429, body, [("Retry-After", str(wait))])
 
 
+def daily_limit_exceeded(wait: int, request_id: str, account_id: int) -> Answer:
+    # Reference: monday.md "Errors" names DAILY_LIMIT_EXCEEDED; support.monday.com "API Rate
+    # Limits": the count resets at midnight UTC. Unconfirmed: the HTTP status (429 here, as for
+    # the minute limit), the message, and that retry_in_seconds / Retry-After come with it.
+    ext = {
+        "code": "DAILY_LIMIT_EXCEEDED",
+        "status_code": 429,
+        "retry_in_seconds": wait,
+        "request_id": request_id,
+    }
+    body = error_body("Daily limit exceeded", ext, account_id=account_id)
+    return Answer(429, body, [("Retry-After", str(wait))])
+
+
 def max_complexity_exceeded(cost: int, ceiling: int, request_id: str, account_id: int) -> Answer:
     # Unconfirmed: the exact message and HTTP status; the code is in the reference.
     ext = {

@@ -41,7 +41,7 @@ def clock():
 
 @pytest.fixture
 def sandbox(clock):
-    app = MondaySandbox(clock=clock, rate_limits=True)
+    app = MondaySandbox(clock=clock)
     app.add_token(TOKEN)
     app.timeout_hang_seconds = 0.05
     return app

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from integrations.monday import columns
 from integrations.monday.client import MondayClient
 from integrations.monday.items import ItemWrite, read_board_items, upsert_items
+from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.monday import MondaySandbox
 from integrations.sandbox.server import serve
 from integrations.sync import item_builder
@@ -63,11 +64,16 @@ def test_encoders_keep_hostile_text_through_the_json_argument(value):
 
 @pytest.fixture(scope="module")
 def served():
-    sandbox = MondaySandbox(rate_limits=False)
+    # Every limit on; the client's waits advance the sandbox's (frozen) clock instead of time.
+    clock = SandboxClock()
+    sandbox = MondaySandbox(clock=clock)
     sandbox.add_token(TOKEN)
     board_id = sandbox.finance_board()
     server, base_url = serve(sandbox)
-    yield sandbox, board_id, MondayClient(token=TOKEN, api_url=f"{base_url}/v2")
+    client = MondayClient(
+        token=TOKEN, api_url=f"{base_url}/v2", sleep=clock.advance, clock=clock.timestamp
+    )
+    yield sandbox, board_id, client
     server.shutdown()
     server.server_close()
 

@@ -738,17 +738,68 @@ def test_ten_errors_on_an_endpoint_block_it_for_an_hour(sandbox, base, clock):
     assert api(base, fresh, f"{DIV}/salesinvoice/SalesInvoices", good).status_code == 200
 
 
-def test_rate_limits_can_be_switched_off(clock):
-    sandbox = ExactSandbox(clock=clock, rate_limits=False)
-    sandbox.add_division(1, "One")
-    server, base = serve(sandbox)
-    try:
-        token = connect(sandbox, base)
-        answers = [api(base, token, "1/system/Divisions") for _ in range(61)]
-        assert {a.status_code for a in answers} == {200}
-        assert "X-RateLimit-Limit" not in answers[0].headers
-    finally:
+@pytest.fixture
+def sandbox_without(clock):
+    """sandbox_without(*names) -> (sandbox, base, token): every other limit on."""
+    servers = []
+
+    def make(*names):
+        sandbox = ExactSandbox(clock=clock, limits_off=set(names))
+        sandbox.add_division(1, "One")
+        server, base = serve(sandbox)
+        servers.append(server)
+        return sandbox, base, connect(sandbox, base)
+
+    yield make
+    for server in servers:
         server.shutdown()
+        server.server_close()
+
+
+def test_every_limit_is_on_by_default_and_unknown_names_are_refused(clock):
+    assert ExactSandbox(clock=clock).limits_off == frozenset()
+    with pytest.raises(ValueError, match="'minutly'"):
+        ExactSandbox(clock=clock, limits_off={"minutly"})
+    with pytest.raises(TypeError):
+        ExactSandbox(clock=clock, limits_off="minutely")
+
+
+def test_the_minutely_limit_can_be_switched_off_alone(sandbox_without):
+    sandbox, base, token = sandbox_without("minutely")
+    sandbox.limits.daily_limit = 62
+    answers = [api(base, token, "1/system/Divisions") for _ in range(62)]
+    assert {a.status_code for a in answers} == {200}
+    assert "X-RateLimit-Minutely-Remaining" not in answers[0].headers
+    assert answers[-1].headers["X-RateLimit-Remaining"] == "0"
+    assert api(base, token, "1/system/Divisions").status_code == 429  # the daily limit holds
+
+
+def test_the_daily_limit_can_be_switched_off_alone(sandbox_without, clock):
+    sandbox, base, token = sandbox_without("daily")
+    sandbox.limits.daily_limit = 2
+    answers = [api(base, token, "1/system/Divisions") for _ in range(60)]
+    assert {a.status_code for a in answers} == {200}
+    assert "X-RateLimit-Remaining" not in answers[0].headers
+    assert answers[-1].headers["X-RateLimit-Minutely-Remaining"] == "0"
+    assert api(base, token, "1/system/Divisions").status_code == 429  # the minutely limit holds
+
+
+def test_the_error_budget_can_be_switched_off_alone(sandbox_without):
+    sandbox, base, token = sandbox_without("error_budget")
+    bad = {"$filter": "Nope eq 1"}
+    for _ in range(12):
+        assert api(base, token, "1/system/Divisions", bad).status_code == 400
+    assert api(base, token, "1/system/Divisions").status_code == 200
+    assert sandbox.errors.blocked == {}
+
+
+def test_the_early_refresh_rule_can_be_switched_off_alone(sandbox_without, clock):
+    sandbox, base, token = sandbox_without("early_refresh")
+    clock.advance(10)
+    early = token_request(base, grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert early.status_code == 200
+    old = token_request(base, grant_type="refresh_token", refresh_token=token["refresh_token"])
+    assert old.status_code == 401  # rotation and reuse detection still hold
 
 
 # -- webhooks ---------------------------------------------------------------------------------
@@ -865,7 +916,7 @@ def test_fail_next_injects_errors_then_recovers(sandbox, base):
 
 
 def test_eight_threads_page_concurrently_and_each_sees_every_row_once(clock):
-    sandbox = ExactSandbox(clock=clock, rate_limits=False)
+    sandbox = ExactSandbox(clock=clock)  # 8 threads x 6 pages: under 60 calls a minute
     sandbox.seed_company(invoices_per_division=1)
     sandbox.bulk_add_sales_invoices(DIV, 300, lines_per_invoice=1)
     server, base = serve(sandbox)

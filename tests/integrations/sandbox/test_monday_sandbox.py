@@ -334,12 +334,45 @@ def test_an_item_name_over_255_characters_is_refused(sandbox, board):
     created_id(create(sandbox, board, "x" * 255))
 
 
-def test_a_full_board_refuses_new_items(sandbox, board):
-    assert sandbox.store.max_items_per_board == 10_000
-    sandbox.store.max_items_per_board = 2
+def test_a_full_board_refuses_new_items(clock):
+    sandbox = MondaySandbox(clock=clock, tokens={TOKEN: {}}, board_item_limit=2)
+    board = sandbox.finance_board()
     created_id(create(sandbox, board, "A"))
     created_id(create(sandbox, board, "B"))
-    assert codes(create(sandbox, board, "C")) == ["ItemsLimitationException"]
+    refused = create(sandbox, board, "C")
+    # Monday's shape for an application error: HTTP 200, the field null, its error with a path.
+    assert refused.status_code == 200
+    body = refused.json()
+    assert body["data"] == {"create_item": None}
+    (error,) = body["errors"]
+    assert error["path"] == ["create_item"]
+    assert error["extensions"]["code"] == "ItemsLimitationException"
+    assert [i["name"] for i in sandbox.items(board)] == ["A", "B"]
+
+
+def test_the_board_item_cap_is_monday_s_10000_by_default(sandbox):
+    assert sandbox.store.max_items_per_board == 10_000
+    assert sandbox.store.enforce_item_limit is True
+
+
+def test_a_full_subitems_board_refuses_new_subitems(clock):
+    sandbox = MondaySandbox(clock=clock, tokens={TOKEN: {}}, board_item_limit=2)
+    board = sandbox.finance_board()
+    parent = created_id(create(sandbox, board, "INV-1"))
+    for name in ("Line 1", "Line 2"):
+        assert "errors" not in gql(sandbox, SUBITEM, {"p": parent, "n": name}).json()
+    refused = gql(sandbox, SUBITEM, {"p": parent, "n": "Line 3"}).json()
+    assert refused["data"] == {"create_subitem": None}
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["ItemsLimitationException"]
+
+
+def test_the_board_item_cap_can_be_switched_off_by_name(clock):
+    sandbox = MondaySandbox(
+        clock=clock, tokens={TOKEN: {}}, board_item_limit=1, limits_off={"board_items"}
+    )
+    board = sandbox.finance_board()
+    for name in "ABC":
+        created_id(create(sandbox, board, name))
 
 
 def test_aliased_mutations_are_not_atomic(sandbox, board):
@@ -634,20 +667,97 @@ def test_the_minute_request_limit_answers_429_with_retry_after(clock):
     assert gql(sandbox, "{ me { id } }").status_code == 200
 
 
-def test_without_rate_limits_nothing_is_refused_but_complexity_is_still_counted(clock):
+def test_the_limits_default_to_the_basic_plan_of_the_reference(sandbox):
+    assert sandbox.limits_off == frozenset()
+    assert sandbox.budget_per_minute == 10_000_000
+    assert sandbox.max_query_complexity == 5_000_000
+    assert sandbox.requests_per_minute == 1000  # basic/standard plan, reference "Limits"
+    assert sandbox.daily_call_limit == 1000  # basic/standard plan, support.monday.com
+
+
+def test_an_unknown_limit_name_is_an_error_not_a_silent_no_op(clock):
+    with pytest.raises(ValueError, match="rate_limits"):
+        MondaySandbox(clock=clock, limits_off={"rate_limits"})
+    with pytest.raises(TypeError):
+        MondaySandbox(clock=clock, limits_off="daily_calls")
+
+
+def test_the_daily_call_limit_answers_daily_limit_exceeded_until_midnight_utc(clock):
+    sandbox = MondaySandbox(clock=clock, tokens={TOKEN: {}}, daily_call_limit=3)
+    sandbox.add_token("same-account")  # the limit is the account's, whichever token calls
+    gql(sandbox, "{ me { id } }")
+    gql(sandbox, "{ me { id } }", token="same-account")
+    gql(sandbox, "{ bad_field }")  # refused calls count too
+    refused = gql(sandbox, "{ me { id } }")
+    assert refused.status_code == 429
+    assert codes(refused) == ["DAILY_LIMIT_EXCEEDED"]
+    # 09:00 UTC: 15 hours to midnight UTC.
+    assert refused.json()["errors"][0]["extensions"]["retry_in_seconds"] == 15 * 3600
+    assert refused.headers["Retry-After"] == str(15 * 3600)
+    clock.advance(3600)  # the next minute window does not lift a daily limit
+    assert codes(gql(sandbox, "{ me { id } }")) == ["DAILY_LIMIT_EXCEEDED"]
+    clock.advance(14 * 3600)
+    assert gql(sandbox, "{ me { id } }").json()["data"]["me"]["id"]
+
+
+TWO_CREATES = (
+    'mutation ($b: ID!) { a: create_item(board_id: $b, item_name: "A") { id } '
+    'b: create_item(board_id: $b, item_name: "B") { id } }'
+)
+
+
+def test_the_query_ceiling_can_be_switched_off_alone(clock):
     sandbox = MondaySandbox(
         clock=clock,
         tokens={TOKEN: {}},
-        rate_limits=False,
-        budget_per_minute=1,
-        requests_per_minute=1,
+        limits_off={"query_ceiling"},
+        max_query_complexity=30_000,
+        budget_per_minute=70_000,
+    )
+    board = sandbox.finance_board()
+    assert "errors" not in gql(sandbox, TWO_CREATES, {"b": board}).json()  # 60,002 > 30,000
+    assert codes(create(sandbox, board, "C")) == ["COMPLEXITY_BUDGET_EXHAUSTED"]
+
+
+def test_the_complexity_budget_can_be_switched_off_alone_and_costs_are_still_reported(clock):
+    sandbox = MondaySandbox(
+        clock=clock,
+        tokens={TOKEN: {}},
+        limits_off={"complexity_budget"},
+        budget_per_minute=40_000,
+        max_query_complexity=50_000,
     )
     board = sandbox.finance_board()
     for name in "ABC":
         created_id(create(sandbox, board, name))
     assert [r["complexity"] for r in sandbox.requests] == [30_001] * 3
-    sandbox.max_query_complexity = 30_000
-    assert codes(create(sandbox, board, "D")) == ["REQUEST_MAX_COMPLEXITY_EXCEEDED"]
+    assert codes(gql(sandbox, TWO_CREATES, {"b": board})) == ["REQUEST_MAX_COMPLEXITY_EXCEEDED"]
+
+
+def test_the_request_rate_can_be_switched_off_alone(clock):
+    sandbox = MondaySandbox(
+        clock=clock,
+        tokens={TOKEN: {}},
+        limits_off={"requests_per_minute"},
+        requests_per_minute=2,
+        daily_call_limit=4,
+    )
+    for _ in range(4):
+        assert gql(sandbox, "{ me { id } }").status_code == 200
+    assert codes(gql(sandbox, "{ me { id } }")) == ["DAILY_LIMIT_EXCEEDED"]
+
+
+def test_the_daily_call_limit_can_be_switched_off_alone(clock):
+    sandbox = MondaySandbox(
+        clock=clock,
+        tokens={TOKEN: {}},
+        limits_off={"daily_calls"},
+        requests_per_minute=3,
+        daily_call_limit=2,
+    )
+    for _ in range(3):
+        assert gql(sandbox, "{ me { id } }").status_code == 200
+    assert codes(gql(sandbox, "{ me { id } }")) == ["RATE_LIMIT_EXCEEDED"]
 
 
 def test_concurrent_writers_get_distinct_items_and_nothing_is_lost(sandbox, board, served):
