@@ -8,5 +8,5 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         # When this process started: /healthz gives a new process one heartbeat window before
-        # it calls a missing worker dead (integrations/health.py worker_check).
+        # it calls a missing worker dead (integrations/sync/health.py worker_check).
         self.started_at = timezone.now()

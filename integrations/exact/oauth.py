@@ -1,6 +1,6 @@
 """Exact Online OAuth 2.0: authorize URL, code exchange, refresh. HTTP only, no database.
 
-Locking and saving tokens live in integrations/connections.py. requests-oauthlib's
+Locking and saving tokens live in integrations/exact/tokens.py. requests-oauthlib's
 OAuth2Session is deliberately not used: its automatic refresh runs outside our row lock, and its
 errors hide the status and body shape we must tell apart (reference §1.7). Three plain POSTs are
 simpler to get exactly right.
