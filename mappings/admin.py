@@ -10,10 +10,10 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from integrations.models import Route
-from mappings import services
+from mappings import services, values
 from mappings.models import CostCenter, GLAccount, ValueMapping
 
 
@@ -32,8 +32,10 @@ class MappedChangeList(ChangeList):
         by_key: dict = {}
         for m in mappings:
             by_key.setdefault((m.division_id, m.code), []).append((m.route.name, m.monday_value))
+        usage = services.code_usage(kind, rows)
         for row in rows:
             row.mapped = by_key.get((row.division_id, row.code), [])
+            row.items_using, row.flagged_by = usage.get((row.division_id, row.code), (0, 0))
 
 
 class UnmappedFilter(admin.SimpleListFilter):
@@ -63,7 +65,15 @@ class ReferenceAdmin(admin.ModelAdmin):
     """Shared by GL accounts and cost centers: read-only rows from Exact, mapped here."""
 
     mapping_kind = ""
-    list_display = ["code", "description", "division", "active", "mapped_to"]
+    list_display = [
+        "code",
+        "description",
+        "division",
+        "active",
+        "mapped_to",
+        "items_using",
+        "flagged_by",
+    ]
     list_filter = ["active", "division"]
     search_fields = ["code", "description"]
     list_select_related = ["division"]
@@ -91,11 +101,48 @@ class ReferenceAdmin(admin.ModelAdmin):
         pairs = getattr(obj, "mapped", [])
         return format_html_join("", "<div>{}: <b>{}</b></div>", pairs) if pairs else "—"
 
+    @admin.display(description="Items using it")
+    def items_using(self, obj):
+        return getattr(obj, "items_using", 0)
+
+    @admin.display(description="Flagged because of it")
+    def flagged_by(self, obj):
+        return getattr(obj, "flagged_by", 0)
+
+    def _value_field(self, form: BulkMapForm, routes: list[Route]) -> list[str]:
+        """Offer the board column's values: a select when one route's column takes only its
+        labels; otherwise a text box with the known values as suggestions. Returns these."""
+        kind = self.mapping_kind
+        if len(routes) == 1:
+            form.fields["route"].initial = routes[0].pk
+            allowed = values.column_values(routes[0], kind)
+            if allowed and allowed.closed:
+                form.fields["monday_value"] = forms.ChoiceField(
+                    label=f"{allowed.column_title} label",
+                    choices=[("", "Choose a label…"), *((v, v) for v in allowed.values)],
+                )
+                return list(allowed.values)
+        found: list[str] = []
+        for route in routes:
+            allowed = values.column_values(route, kind)
+            found += [v for v in (allowed.values if allowed else ()) if v not in found]
+        form.fields["monday_value"].widget.attrs.update(list="monday-values")
+        return found
+
     @admin.action(description="Map selected codes to one Monday value…")
     def bulk_map(self, request, queryset):
         divisions = {row.division_id for row in queryset}
         form = BulkMapForm(request.POST if "apply" in request.POST else None)
-        form.fields["route"].queryset = Route.objects.filter(divisions__in=divisions).distinct()
+        routes = list(Route.objects.filter(divisions__in=divisions).distinct())
+        form.fields["route"].queryset = Route.objects.filter(pk__in=[r.pk for r in routes])
+        suggestions = self._value_field(form, routes)
+        if "apply" in request.POST and form.is_valid():
+            route = form.cleaned_data["route"]
+            problem = values.check_value(
+                route, self.mapping_kind, form.cleaned_data["monday_value"]
+            )
+            if problem:
+                form.add_error("monday_value", problem)
         if "apply" in request.POST and form.is_valid():
             affected = 0
             for division_id in divisions:
@@ -108,11 +155,18 @@ class ReferenceAdmin(admin.ModelAdmin):
                     form.cleaned_data["monday_value"],
                     user=request.user,
                 )
-            review = reverse("admin:integrations_syncedrecord_changelist") + "?state__exact=flagged"
+            count = queryset.count()
             self.message_user(
                 request,
-                f"Mapped {queryset.count()} code(s). {affected} synced item(s) use them: "
-                f"re-sync them from the review queue ({review}) with “Re-sync records now unblocked”.",
+                format_html(
+                    'Mapped {} to “{}”. {} use {}: re-sync them from the <a href="{}">review '
+                    "queue</a>.",
+                    f"{count} code{'' if count == 1 else 's'}",
+                    form.cleaned_data["monday_value"],
+                    f"{affected} synced item{'' if affected == 1 else 's'}",
+                    "it" if count == 1 else "them",
+                    reverse("admin:review_queue"),
+                ),
                 messages.SUCCESS,
             )
             return None
@@ -120,6 +174,7 @@ class ReferenceAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Map to one Monday value",
             "form": form,
+            "suggestions": suggestions,
             "queryset": queryset,
             "opts": self.model._meta,
             "action": "bulk_map",

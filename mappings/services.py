@@ -141,3 +141,37 @@ def _int(value: str, line: int) -> int:
         return int(value)
     except (TypeError, ValueError) as exc:
         raise CsvImportError(f"Line {line}: division must be a number.") from exc
+
+
+def code_usage(kind: str, rows) -> dict[tuple[int, str], tuple[int, int]]:
+    """{(division id, code): (synced items using the code, flagged because of it)} for reference
+    rows (GL accounts or cost centers). Flagged because of it: the code had no mapping when the
+    item was written, or Monday.com did not take the mapped value (its column was left empty)."""
+    rows = list(rows)
+    key = SNAPSHOT_KEYS[kind]
+    value_key = {"gl_account": "gl_value", "cost_center": "cost_center_value"}[kind]
+    divisions = {(r.division.connection_id, r.division.code): r.division_id for r in rows}
+    records = (
+        SyncedRecord.objects.filter(
+            route__exact_connection_id__in={conn for conn, _ in divisions},
+            division__in={code for _, code in divisions},
+            **{f"snapshot__{key}__in": sorted({r.code for r in rows})},
+        )
+        .select_related("route")
+        .only("state", "division", "snapshot", "route__columns", "route__exact_connection_id")
+    )
+    usage: dict[tuple[int, str], tuple[int, int]] = {}
+    for rec in records:
+        division_id = divisions.get((rec.route.exact_connection_id, rec.division))
+        if division_id is None:
+            continue
+        snap = rec.snapshot or {}
+        column = rec.route.column(kind)
+        because = (
+            rec.state == SyncedRecord.State.FLAGGED
+            and bool(column)
+            and (not snap.get(value_key) or column not in (snap.get("columns") or {}))
+        )
+        items, flagged = usage.get((division_id, snap[key]), (0, 0))
+        usage[(division_id, snap[key])] = (items + 1, flagged + int(because))
+    return usage

@@ -11,6 +11,7 @@ from integrations.admin.review import ReviewQueueMixin
 from integrations.forms import RouteColumnsForm, role_field_name
 from integrations.models import ColumnRole, PollCursor, Route, SyncedRecord, WebhookEvent
 from integrations.sync import inbox
+from integrations.sync.wording import format_money, plain_reason
 
 BADGE_COLOURS = {
     "synced": "#2e7d32",
@@ -71,7 +72,7 @@ class SyncedRecordAdmin(ReviewQueueMixin, StateRowAdmin):
     @admin.display(description="Amount")
     def amount(self, obj):
         snap = obj.snapshot or {}
-        return f"{snap.get('amount', '')} {snap.get('currency', '')}".strip()
+        return format_money(snap.get("amount"), snap.get("currency") or "")
 
     @admin.display(description="Date")
     def document_date(self, obj):
@@ -80,7 +81,7 @@ class SyncedRecordAdmin(ReviewQueueMixin, StateRowAdmin):
     @admin.display(description="Review reasons")
     def reasons(self, obj):
         items = obj.review_reasons or ([obj.last_error] if obj.last_error else [])
-        return format_html_join("", "<div>{}</div>", ((r,) for r in items))
+        return format_html_join("", "<div>{}</div>", ((plain_reason(r),) for r in items))
 
     @admin.action(description="Re-sync selected records from Exact Online")
     def resync(self, request, queryset):

@@ -57,10 +57,22 @@ class MappingProblem:
     def message(self) -> str:
         title = self.column_title or self.column_id
         if self.reason == "unknown_label":
-            return f"Column *{title}* rejected label '{self.value}' → map it or allow new labels"
+            return unknown_label_message(title, self.value)
         if self.reason == "read_only":
-            return f"Column *{title}* is read-only in Monday.com → choose another column"
-        return f"Column *{title}* cannot hold '{self.value}': {self.detail}".rstrip(": ")
+            return (
+                f"The Monday.com column “{title}” is read-only. "
+                "Choose another column for this role on the route."
+            )
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"The Monday.com column “{title}” cannot hold “{self.value}”{detail}."
+
+
+def unknown_label_message(title: str, label: str) -> str:
+    """The sentence a reviewer reads when a column has no such label (also used for refusals)."""
+    return (
+        f"The Monday.com column “{title}” has no label “{label}”. "
+        "Choose one of its labels in the mapping, or allow new labels on the route."
+    )
 
 
 @dataclass(frozen=True)
@@ -140,6 +152,20 @@ def _dropdown_labels(settings: dict) -> list[str]:
     if isinstance(labels, dict):
         return [str(v) for v in labels.values()]
     return [str(x.get("name") or x.get("label") or "") for x in labels if isinstance(x, dict)]
+
+
+def column_labels(column: BoardColumn) -> list[str]:
+    """The labels a status or dropdown column offers (empty for other types)."""
+    if column.type == "status":
+        return [label for label in _status_labels(column.settings) if label]
+    if column.type == "dropdown":
+        return [label for label in _dropdown_labels(column.settings) if label]
+    return []
+
+
+def match_label(label: str, known: Iterable[str]) -> str | None:
+    """The board's own spelling of `label` (case and accents as Monday compares), or None."""
+    return _match(label, known)
 
 
 def _match(label: str, known: Iterable[str]) -> str | None:

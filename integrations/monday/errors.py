@@ -85,8 +85,11 @@ class MondayColumnError(MondayRejected):
         """One sentence for finance staff: which column refused what, and what to do."""
         title = column_title or self.column_id or "?"
         if self.label:
-            return f"Column *{title}* rejected label '{self.label}' → map it or allow new labels"
-        return f"Column *{title}* rejected the value: {self.message}"
+            return (
+                f"The Monday.com column “{title}” has no label “{self.label}”. "
+                "Choose one of its labels in the mapping, or allow new labels on the route."
+            )
+        return f"The Monday.com column “{title}” refused the value: {self.message}"
 
 
 class ComplexityExceeded(MondayRejected):

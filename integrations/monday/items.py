@@ -165,7 +165,7 @@ def upsert_items(
 def _name_columns(
     client: MondayClient, results: Iterable[ItemResult], boards: dict[str, str]
 ) -> None:
-    """Give column errors their column's title, so the admin reads "Column *Cost center* ..."."""
+    """Give column errors their column's title, so the admin reads the column's title, not its id."""
     failed = [r for r in results if isinstance(r.error, MondayColumnError)]
     board_ids = sorted({boards[r.ref] for r in failed if boards.get(r.ref)})
     if not board_ids:

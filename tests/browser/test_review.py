@@ -12,6 +12,7 @@ from integrations.models import ExactConnection, MondayConnection, SyncedRecord
 from integrations.sync import subscriptions
 from mappings.models import ValueMapping
 from mappings.roles import ensure_finance_reviewer_group
+from tests.browser.conftest import ARTIFACTS
 from tests.stack import MONDAY_TOKEN
 
 pytestmark = pytest.mark.browser
@@ -52,12 +53,21 @@ def test_reviewer_maps_the_missing_cost_center_and_resyncs_from_the_review_queue
     page.goto(f"{live_server.url}/admin/integrations/syncedrecord/review/")
     row = page.locator(f"#flagged tr[data-record='{flagged.pk}']")
     expect(row).to_contain_text(flagged.exact_number)
+    expect(row).to_contain_text("Acme Retail BV")  # the customer
+    expect(row).to_contain_text("Amsterdam")  # the division's name
+    expect(row).to_contain_text("EUR 774.40")  # 640.00 plus 21% VAT
     expect(row).to_contain_text("KP-200")
-    row.locator("input[name=cost_center_value]").fill("KP-200")
+    # The board's labels to choose from: no code is typed.
+    choice = row.locator("select[name=cost_center_value]")
+    expect(choice.locator("option")).to_have_text(["Choose a label…", "KP-100", "KP-200"])
+    choice.select_option("KP-200")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "review-queue-choose-value.png"), full_page=True)
     row.locator("input[type=submit][value='Map and re-sync']").click()
 
-    expect(page.locator("ul.messagelist")).to_contain_text("Re-synced 1 item(s); 0 still flagged")
+    expect(page.locator("ul.messagelist")).to_contain_text("Re-synced 1 item: 1 cleared.")
     expect(page.locator("#flagged")).to_contain_text("Nothing to review.")
+    page.screenshot(path=str(ARTIFACTS / "review-queue-fixed.png"), full_page=True)
     (item,) = sandbox_stack.items()
     assert item["id"] == flagged.monday_item_id  # the same item, updated
     assert item["texts"]["cost_center"] == "KP-200"

@@ -90,9 +90,9 @@ def walk(page, *, app: str, sandbox: str, step, process_jobs=None) -> str:
     page.select_option("select[name=action]", value="bulk_map")
     page.click("button[name=index]")
     page.select_option("#id_route", index=1)
-    page.fill("#id_monday_value", "8000 Omzet diensten")
+    page.select_option("#id_monday_value", "8000 Omzet diensten")  # the board column's label
     page.click("input[value=Map]")
-    expect(messages).to_contain_text("Mapped 3 code(s)")
+    expect(messages).to_contain_text("Mapped 3 codes")
     step("8. GL account 8000 mapped in all 3 divisions (cost centers left unmapped)")
 
     page.goto(f"{app}/admin/integrations/route/")

@@ -191,9 +191,12 @@ def test_one_rejected_alias_leaves_the_others_written_with_mondays_message(
     title = columns_of(monday, board_id)[error.column_id].title
     assert (
         error.admin_message(title)
-        == "Column *Cost center* rejected label 'KP-410' → map it or allow new labels"
+        == "The Monday.com column “Cost center” has no label “KP-410”. Choose one of its labels in the mapping, or allow new labels on the route."
     )
-    assert str(error) == "Column *Cost center* rejected label 'KP-410' → map it or allow new labels"
+    assert (
+        str(error)
+        == "The Monday.com column “Cost center” has no label “KP-410”. Choose one of its labels in the mapping, or allow new labels on the route."
+    )
     assert sorted(i["name"] for i in sandbox.items(board_id)) == ["OK 0", "OK 1", "OK 2"]
 
 

@@ -62,8 +62,8 @@ def test_one_bulk_mapping_and_one_bulk_resync_fix_all_twenty(stack, twenty_flagg
     user, client = reviewer
     queue = client.get("/admin/integrations/syncedrecord/review/")
     assert queue.status_code == 200
-    assert "Flagged items (20)" in queue.content.decode()
-    assert queue.context["unblocked"] == 0
+    assert "Flagged items: 20" in queue.content.decode()
+    assert queue.context["ready"] == 0
     items_before = {i["id"] for i in stack.items()}
 
     # One bulk mapping: the four cost centers selected on the cost center page, one value.
@@ -86,14 +86,14 @@ def test_one_bulk_mapping_and_one_bulk_resync_fix_all_twenty(stack, twenty_flagg
         follow=True,
     )
     assert applied.status_code == 200
-    assert "Mapped 4 code(s). 20 synced item(s) use them" in applied.content.decode()
+    assert "Mapped 4 codes to “Projects”. 20 synced items use them" in applied.content.decode()
     assert ValueMapping.objects.filter(code__in=UNMAPPED, monday_value="Projects").count() == 4
-    assert client.get("/admin/integrations/syncedrecord/review/").context["unblocked"] == 20
+    assert client.get("/admin/integrations/syncedrecord/review/").context["ready"] == 20
 
-    # One bulk re-sync: "Re-sync everything now unblocked".
+    # One bulk re-sync: "Re-sync the 20 mapped items".
     done = client.post("/admin/integrations/syncedrecord/review/resync-unblocked/", follow=True)
-    assert "Re-synced 20 item(s); 0 still flagged; 0 failed." in done.content.decode()
-    assert "Flagged items (0)" in done.content.decode()
+    assert "Re-synced 20 items: 20 cleared." in done.content.decode()
+    assert "Flagged items: 0" in done.content.decode()
 
     # All 20 updated in place on the Monday sandbox (no new items), mapped and no longer flagged.
     items = stack.items()

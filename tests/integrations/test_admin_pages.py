@@ -30,6 +30,8 @@ def test_admin_index_shows_connection_health_and_sandbox_banner(admin_client, ro
 
 
 def test_review_queue_lists_flagged_items_with_reason_and_missing_mapping(admin_client, route):
+    route.columns = {"gl_account": "gl"}
+    route.save()
     make_gl_accounts(route.divisions.first())
     make_synced_record(route, key="k1", gl="8000", number="20260001")
     page = admin_client.get(reverse("admin:review_queue")).content.decode()

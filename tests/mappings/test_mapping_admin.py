@@ -57,7 +57,7 @@ def test_bulk_mapping_sets_one_value_for_many_codes_audited_and_counts_affected_
         ("8000", "Overhead"),
         ("8100", "Overhead"),
     }
-    assert "2 synced item(s) use them" in response.content.decode()
+    assert "2 synced items use them" in response.content.decode()
     events = AuditEvent.objects.filter(action="mapping.set")
     assert events.count() == 2 and {e.actor for e in events} == {"admin"}
     # The audit names the code ("code" alone is redacted everywhere as an OAuth code).

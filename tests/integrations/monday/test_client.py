@@ -327,7 +327,7 @@ def test_column_error_carries_column_id_and_label_from_error_data(mocked_http):
     assert (info.value.column_id, info.value.label) == ("cost_center", "KP-410")
     assert (
         info.value.admin_message("Cost center")
-        == "Column *Cost center* rejected label 'KP-410' → map it or allow new labels"
+        == "The Monday.com column “Cost center” has no label “KP-410”. Choose one of its labels in the mapping, or allow new labels on the route."
     )
 
 

@@ -136,7 +136,10 @@ def test_non_ascii_status_label_matches_across_unicode_normal_forms():
 def test_unknown_status_label_is_a_mapping_problem_not_an_exception():
     result = encode_status(STATUS, "KP-410")
     assert result == MappingProblem("status", "Status", "KP-410", "unknown_label")
-    assert result.message == "Column *Status* rejected label 'KP-410' → map it or allow new labels"
+    assert (
+        result.message
+        == "The Monday.com column “Status” has no label “KP-410”. Choose one of its labels in the mapping, or allow new labels on the route."
+    )
 
 
 def test_unknown_status_label_is_sent_when_the_route_allows_new_labels():
@@ -150,7 +153,7 @@ def test_dropdown_labels_are_matched_and_unknown_ones_reported():
     problem = encode_dropdown(COST_CENTER, "KP-410")
     assert (
         problem.message
-        == "Column *Cost center* rejected label 'KP-410' → map it or allow new labels"
+        == "The Monday.com column “Cost center” has no label “KP-410”. Choose one of its labels in the mapping, or allow new labels on the route."
     )
     assert encode_dropdown(COST_CENTER, "KP-410", create_labels_if_missing=True) == {
         "labels": ["KP-410"]
@@ -230,5 +233,6 @@ def test_encode_for_column_takes_a_cached_column_dict():
     bad = encode_for_column(column, "KP-410")
     assert bad.value is None
     assert (
-        bad.problem == "Column *Cost center* rejected label 'KP-410' → map it or allow new labels"
+        bad.problem
+        == "The Monday.com column “Cost center” has no label “KP-410”. Choose one of its labels in the mapping, or allow new labels on the route."
     )

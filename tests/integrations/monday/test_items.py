@@ -175,10 +175,13 @@ def test_one_rejected_alias_leaves_the_others_written_and_carries_mondays_messag
     assert isinstance(err, MondayColumnError) and err.message == "label does not exist in column"
     assert (
         err.admin_message("Status")
-        == "Column *Status* rejected label 'KP-410' → map it or allow new labels"
+        == "The Monday.com column “Status” has no label “KP-410”. Choose one of its labels in the mapping, or allow new labels on the route."
     )
     # The admin reads a sentence with the column's title, fetched from the board once.
-    assert str(err) == "Column *Status* rejected label 'KP-410' → map it or allow new labels"
+    assert (
+        str(err)
+        == "The Monday.com column “Status” has no label “KP-410”. Choose one of its labels in the mapping, or allow new labels on the route."
+    )
     mutations = [r for r in monday.requests if r["query"].startswith("mutation")]
     assert len(mutations) == 1  # a non-retryable alias error is not resent
 
