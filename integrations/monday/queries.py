@@ -103,6 +103,29 @@ mutation CreateItem(
 }}
 """
 
+# Reference: monday-schema.graphql Board.items_count; how full a board already is.
+BOARD_SIZE = f"""
+query BoardSize($ids: [ID!]) {{
+  boards(ids: $ids) {{ id name items_count }}
+  {COMPLEXITY}
+}}
+"""
+
+# Reference: monday-schema.graphql Mutation.duplicate_board (BoardDuplication { board is_async }).
+# With is_async true the copy may still be filling in: read its columns again before use.
+DUPLICATE_BOARD = f"""
+mutation DuplicateBoard($board_id: ID!, $board_name: String) {{
+  duplicate_board(
+    board_id: $board_id, board_name: $board_name,
+    duplicate_type: duplicate_board_with_structure
+  ) {{
+    is_async
+    board {{ id name type columns {{ id title type settings_str }} groups {{ id title }} }}
+  }}
+  {COMPLEXITY}
+}}
+"""
+
 ARCHIVE_ITEM = f"""
 mutation ArchiveItem($item_id: ID) {{
   archive_item(item_id: $item_id) {{ id }}
@@ -155,4 +178,6 @@ DOCUMENTS: dict[str, str] = {
     "SUBITEMS_OF_ITEM": SUBITEMS_OF_ITEM,
     "CREATE_ITEM": CREATE_ITEM,
     "ARCHIVE_ITEM": ARCHIVE_ITEM,
+    "BOARD_SIZE": BOARD_SIZE,
+    "DUPLICATE_BOARD": DUPLICATE_BOARD,
 }

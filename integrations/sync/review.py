@@ -49,7 +49,9 @@ def review_rows(limit: int = 200) -> list[ReviewRow]:
                 record=rec,
                 missing=missing,
                 exact_url=exact_record_url(rec.route.exact_connection.base_url, rec.division),
-                monday_url=monday_item_url(rec.route.board_id, rec.monday_item_id),
+                monday_url=monday_item_url(
+                    rec.monday_board_id or rec.route.board_id, rec.monday_item_id
+                ),
             )
         )
     return rows
