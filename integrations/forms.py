@@ -72,6 +72,9 @@ class RouteColumnsForm(forms.ModelForm):
             "deleted_label",
             "poll_interval_minutes",
             "backfill_from",
+            "board_item_limit",
+            "board_name_rule",
+            "board_period",
         ]
 
     def __init__(self, *args, **kwargs):

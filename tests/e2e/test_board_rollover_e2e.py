@@ -21,7 +21,9 @@ def by_title(stack, board_id: str, item: dict) -> dict:
     return {titles[k]: v for k, v in item["texts"].items() if k in titles}
 
 
-def test_a_route_with_a_limit_of_20_rolls_over_at_the_21st_item_and_updates_stay_put(stack):
+def test_a_route_with_a_limit_of_20_rolls_over_at_the_21st_item_and_updates_stay_put(
+    stack, admin_client
+):
     # Monday.com's cap of 10,000 items a board, scaled down: the 21st create would be refused.
     stack.monday.store.max_items_per_board = LIMIT
     live = make_live(stack)
@@ -75,3 +77,8 @@ def test_a_route_with_a_limit_of_20_rolls_over_at_the_21st_item_and_updates_stay
     (first_item,) = [i for i in live.monday.items(first_board) if i["id"] == rec.monday_item_id]
     assert "Corrected" in by_title(live, first_board, first_item)["Description"]
     assert [len(live.monday.items(b.board_id)) for b in boards] == [LIMIT, LIMIT, 5]
+
+    # The route's page shows the current board, how full it is, and the earlier boards.
+    page = admin_client.get(f"/admin/integrations/route/{route.pk}/change/").content.decode()
+    assert "Finance — invoices (3)</strong> — 5 of 20 items" in page
+    assert "Finance — invoices (20 items), Finance — invoices (2) (20 items)" in page
