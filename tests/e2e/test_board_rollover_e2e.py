@@ -82,3 +82,30 @@ def test_a_route_with_a_limit_of_20_rolls_over_at_the_21st_item_and_updates_stay
     page = admin_client.get(f"/admin/integrations/route/{route.pk}/change/").content.decode()
     assert "Finance — invoices (3)</strong> — 5 of 20 items" in page
     assert "Finance — invoices (20 items), Finance — invoices (2) (20 items)" in page
+
+
+def test_a_route_with_a_board_per_year_puts_each_years_documents_on_its_own_board(stack):
+    from datetime import date
+
+    live = make_live(stack)
+    route = live.route_obj
+    Route.objects.filter(pk=route.pk).update(board_period="year", board_name_rule="{board} {year}")
+    first = [live.invoice(invoice_date=date(2026, 12, 30)) for _ in range(2)]
+    later = live.invoice(invoice_date=date(2027, 1, 2))
+    older = live.invoice(invoice_date=date(2026, 12, 31))
+    assert live.drain() == ["done"] * 4
+    boards = list(RouteBoard.objects.filter(route=route).order_by("number"))
+    assert [(b.name, b.period) for b in boards] == [
+        ("Finance — invoices", "2026"),
+        ("Finance — invoices 2027", "2027"),
+    ]
+    keys = {
+        b.period: sorted(
+            by_title(live, b.board_id, i)["Exact key"] for i in live.monday.items(b.board_id)
+        )
+        for b in boards
+    }
+    assert keys == {
+        "2026": sorted(i["InvoiceID"] for i in [*first, older]),
+        "2027": [later["InvoiceID"]],
+    }
