@@ -164,12 +164,6 @@ def read_board(client: MondayClient, board_id: str) -> BoardInfo | None:
     return _board_info(found[0]) if found and found[0] else None
 
 
-def board_items_count(client: MondayClient, board_id: str) -> int:
-    """How many items the board holds now, by Monday's count (0 when it cannot be read)."""
-    found = client.execute(queries.BOARD_SIZE, {"ids": [board_id]}).get("boards") or []
-    return int((found[0] or {}).get("items_count") or 0) if found else 0
-
-
 def duplicate_board(client: MondayClient, board_id: str, name: str) -> tuple[BoardInfo, bool]:
     """A new board with the structure (columns, groups) of `board_id` and no items.
 

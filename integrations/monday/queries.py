@@ -103,14 +103,6 @@ mutation CreateItem(
 }}
 """
 
-# Reference: monday-schema.graphql Board.items_count; how full a board already is.
-BOARD_SIZE = f"""
-query BoardSize($ids: [ID!]) {{
-  boards(ids: $ids) {{ id name items_count }}
-  {COMPLEXITY}
-}}
-"""
-
 # Reference: monday-schema.graphql Mutation.duplicate_board (BoardDuplication { board is_async }).
 # With is_async true the copy may still be filling in: read its columns again before use.
 DUPLICATE_BOARD = f"""
@@ -178,6 +170,5 @@ DOCUMENTS: dict[str, str] = {
     "SUBITEMS_OF_ITEM": SUBITEMS_OF_ITEM,
     "CREATE_ITEM": CREATE_ITEM,
     "ARCHIVE_ITEM": ARCHIVE_ITEM,
-    "BOARD_SIZE": BOARD_SIZE,
     "DUPLICATE_BOARD": DUPLICATE_BOARD,
 }

@@ -152,11 +152,10 @@ def _reserve(route: Route, period: str, count: int) -> list[tuple[str, int]]:
 
 
 def _own_row(route: Route) -> RouteBoard:
-    """The row of the route's current board, made (counting what the board holds) if new."""
+    """The row of the route's current board, made (counting the route's items there) if new."""
     row = RouteBoard.objects.filter(route=route, board_id=route.board_id).first()
     if row is not None:
         return row
-    client = monday_client.for_connection(route.monday_connection)
     cached = MondayBoard.objects.filter(
         connection=route.monday_connection, board_id=route.board_id
     ).first()
@@ -166,7 +165,12 @@ def _own_row(route: Route) -> RouteBoard:
         board_id=route.board_id,
         name=cached.name if cached else "",
         number=number,
-        item_count=monday_boards.board_items_count(client, route.board_id),
+        # The items this route put there. Items added by other means are not counted (reading
+        # Monday's items_count would cost a request on the route's first write): a board shared
+        # that way needs a lower limit on the route.
+        item_count=SyncedRecord.objects.filter(route=route, monday_board_id=route.board_id)
+        .exclude(monday_item_id="")
+        .count(),
     )
 
 
