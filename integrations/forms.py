@@ -72,10 +72,17 @@ class RouteColumnsForm(forms.ModelForm):
             "deleted_label",
             "poll_interval_minutes",
             "backfill_from",
+            "board_item_limit",
+            "board_name_rule",
+            "board_period",
         ]
+
+    ROLLOVER_FIELDS = ("board_item_limit", "board_name_rule", "board_period")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in self.ROLLOVER_FIELDS:  # left empty: the route keeps what it has
+            self.fields[name].required = False
         self.board = self._chosen_board()
         self._board_choices()
         if self.board is None:
@@ -129,6 +136,9 @@ class RouteColumnsForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        for name in self.ROLLOVER_FIELDS:
+            if cleaned.get(name) in (None, "") and name != "board_period":
+                cleaned[name] = getattr(self.instance, name)
         if self.board is None:
             return cleaned
         if self.board.board_id != (self.instance.board_id or "") and not any(

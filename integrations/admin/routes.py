@@ -27,6 +27,31 @@ BADGE_COLOURS = {
 }
 
 
+def board_overview(route: Route):
+    """The route's current board, how full it is, and the boards it rolled over from."""
+    from integrations.models import MondayBoard, RouteBoard
+
+    rows = {b.board_id: b for b in RouteBoard.objects.filter(route=route)}
+    current = rows.pop(route.board_id, None)
+    cached = MondayBoard.objects.filter(board_id=route.board_id).values_list("name", flat=True)
+    name = (current.name if current else "") or next(iter(cached), route.board_id)
+    count = current.item_count if current else route.records.exclude(monday_item_id="").count()
+    head = format_html(
+        "Current board: <strong>{}</strong> — {} of {} items", name, count, route.board_item_limit
+    )
+    if not rows:
+        return head
+    earlier = format_html_join(
+        ", ",
+        "{} ({} items{})",
+        (
+            (b.name or b.board_id, b.item_count, f", {b.period}" if b.period else "")
+            for b in sorted(rows.values(), key=lambda b: b.number)
+        ),
+    )
+    return format_html("{}<br>Earlier boards (their items stay there): {}", head, earlier)
+
+
 def badge(state: str, label: str):
     colour = BADGE_COLOURS.get(state, "#555")
     return format_html(
@@ -153,6 +178,7 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
         "failed",
     ]
     list_filter = ["entity", "enabled"]
+    readonly_fields = ["boards_overview"]
     filter_horizontal = ["divisions"]
     actions = ["sync_now", "register_webhooks", "list_webhooks", "remove_webhooks"]
 
@@ -166,10 +192,18 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
         if obj is not None and not self.has_change_permission(request, obj):
             return [(None, {"fields": [*RouteColumnsForm.Meta.fields, "columns"]})]
         roles = [role_field_name(role) for role in ColumnRole]
+        rollover = ["board_item_limit", "board_name_rule", "board_period"]
+        main = [f for f in RouteColumnsForm.Meta.fields if f not in rollover]
+        boards = [*rollover, "boards_overview"] if obj is not None else rollover
         return [
-            (None, {"fields": RouteColumnsForm.Meta.fields}),
+            (None, {"fields": main}),
             ("Monday columns per role", {"fields": roles}),
+            ("Boards (a new board before one is full)", {"fields": boards}),
         ]
+
+    @admin.display(description="Boards")
+    def boards_overview(self, obj):
+        return board_overview(obj)
 
     def get_queryset(self, request):
         return (

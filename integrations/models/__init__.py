@@ -9,7 +9,14 @@ from integrations.models.connections import (
     RateBudget,
 )
 from integrations.models.inbox import PollCursor, WebhookEvent, WebhookEventQuerySet
-from integrations.models.routes import ColumnRole, Entity, Route, SyncedLine, SyncedRecord
+from integrations.models.routes import (
+    ColumnRole,
+    Entity,
+    Route,
+    RouteBoard,
+    SyncedLine,
+    SyncedRecord,
+)
 
 __all__ = [
     "ColumnRole",
@@ -22,6 +29,7 @@ __all__ = [
     "PollCursor",
     "RateBudget",
     "Route",
+    "RouteBoard",
     "SyncedLine",
     "SyncedRecord",
     "WebhookEvent",

@@ -68,6 +68,30 @@ class Route(models.Model):
         max_length=60, default="Deleted in Exact", help_text="Status label for deleted records."
     )
     poll_interval_minutes = models.PositiveIntegerField(default=15)
+    # Boards that never fill up: before the current board holds `board_item_limit` items, new
+    # items go to a duplicate of it (structure only) named by `board_name_rule`.
+    board_item_limit = models.PositiveIntegerField(
+        default=10_000,
+        help_text="Items a board of this route may hold before the route moves on to a new "
+        "board. Monday.com allows at most 10,000 items a board.",
+    )
+    board_name_rule = models.CharField(
+        max_length=120,
+        default="{board} ({n})",
+        help_text="Name of each new board: {board} is the first board's name, {n} the board's "
+        "number, {period} the year or quarter (when boards are per period), {year} the year.",
+    )
+    board_period = models.CharField(
+        max_length=10,
+        choices=[
+            ("", "One board until it is full"),
+            ("year", "A board per year"),
+            ("quarter", "A board per quarter"),
+        ],
+        default="",
+        blank=True,
+        help_text="Choose a board per year or quarter of the document date.",
+    )
     backfill_from = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -101,6 +125,9 @@ class SyncedRecord(models.Model):
     exact_key = models.CharField(max_length=36)
     exact_number = models.CharField(max_length=40, blank=True)
     monday_item_id = models.CharField(max_length=32, blank=True)
+    # The board the item lives on (set before its first write): updates go there even after
+    # the route has moved on to a new board. Blank on rows from before boards rolled over.
+    monday_board_id = models.CharField(max_length=32, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     # Highest Exact row version applied: an older row never overwrites a newer one.
     exact_timestamp = models.BigIntegerField(null=True, blank=True)
@@ -127,6 +154,35 @@ class SyncedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_state_display()} {self.exact_number or self.exact_key}"
+
+
+class RouteBoard(models.Model):
+    """One board a route writes to: the first, and each one it rolled over to."""
+
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="boards")
+    board_id = models.CharField(max_length=32)
+    name = models.CharField(max_length=255, blank=True)
+    number = models.PositiveIntegerField(default=1)  # 1 for the first board, then 2, 3, ...
+    period = models.CharField(max_length=10, blank=True)  # "", "2027" or "2027-Q1"
+    # Items put (or about to be put) on this board: reserved before each create, so it can
+    # only run ahead of the board, never behind it.
+    item_count = models.PositiveIntegerField(default=0)
+    # This board's own column ids and groups for the route's roles (a copy gets new ids).
+    columns = models.JSONField(default=dict, blank=True)
+    group_id = models.CharField(max_length=64, blank=True)
+    division_groups = models.JSONField(default=dict, blank=True)
+    # False while a duplicated board's columns are not yet matched to the roles.
+    ready = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["route", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "board_id"], name="one_row_per_route_board")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.board_id
 
 
 class SyncedLine(models.Model):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.errors import UnexpectedResponse
 from integrations.models import ColumnRole
 from integrations.monday import queries
 from integrations.monday.client import MondayClient
@@ -125,6 +126,59 @@ def list_boards(client: MondayClient) -> list[BoardInfo]:
     return boards
 
 
+def cache_board(conn: MondayConnection, info: BoardInfo, *, now=None) -> MondayBoard:
+    """Store one board's shape as its MondayBoard row (created or replaced)."""
+    from integrations.models import MondayBoard
+
+    board, _ = MondayBoard.objects.update_or_create(
+        connection=conn,
+        board_id=info.id,
+        defaults={
+            "name": info.name[:255],
+            "columns": [asdict(c) for c in info.columns],
+            "groups": [asdict(g) for g in info.groups],
+            "subitem_board_id": info.subitem_board_id,
+            "subitem_columns": [asdict(c) for c in info.subitem_columns],
+            "refreshed_at": now or timezone.now(),
+        },
+    )
+    return board
+
+
+def _board_info(raw: dict) -> BoardInfo:
+    columns = _columns(raw.get("columns"))
+    return BoardInfo(
+        id=str(raw["id"]),
+        name=str(raw.get("name") or ""),
+        columns=columns,
+        groups=tuple(
+            BoardGroup(str(g["id"]), str(g.get("title") or "")) for g in raw.get("groups") or []
+        ),
+        subitem_board_id=_subitem_board_id(columns),
+    )
+
+
+def read_board(client: MondayClient, board_id: str) -> BoardInfo | None:
+    """One board's columns and groups (None when the token cannot see it)."""
+    found = client.execute(queries.BOARDS_BY_ID, {"ids": [board_id]}).get("boards") or []
+    return _board_info(found[0]) if found and found[0] else None
+
+
+def duplicate_board(client: MondayClient, board_id: str, name: str) -> tuple[BoardInfo, bool]:
+    """A new board with the structure (columns, groups) of `board_id` and no items.
+
+    Returns its shape and whether Monday copies it in the background (is_async: the columns
+    may not all be there yet; read them again with read_board). Not idempotent: each call
+    makes a board, so callers hold a lock and record the new board at once.
+    """
+    # Reference: monday-schema.graphql Mutation.duplicate_board, DuplicateBoardType.
+    data = client.execute(queries.DUPLICATE_BOARD, {"board_id": board_id, "board_name": name})
+    result = data.get("duplicate_board") or {}
+    if not (result.get("board") or {}).get("id"):
+        raise UnexpectedResponse("Monday.com did not say which board it made as the copy.")
+    return _board_info(result["board"]), bool(result.get("is_async"))
+
+
 def refresh_boards(conn: MondayConnection) -> int:
     """Service: re-read the connection's boards into MondayBoard rows; returns how many.
 
@@ -139,18 +193,7 @@ def refresh_boards(conn: MondayConnection) -> int:
     now = timezone.now()
     with transaction.atomic():
         for info in boards:
-            MondayBoard.objects.update_or_create(
-                connection=conn,
-                board_id=info.id,
-                defaults={
-                    "name": info.name[:255],
-                    "columns": [asdict(c) for c in info.columns],
-                    "groups": [asdict(g) for g in info.groups],
-                    "subitem_board_id": info.subitem_board_id,
-                    "subitem_columns": [asdict(c) for c in info.subitem_columns],
-                    "refreshed_at": now,
-                },
-            )
+            cache_board(conn, info, now=now)
         stale = MondayBoard.objects.filter(connection=conn).exclude(
             board_id__in=[b.id for b in boards]
         )

@@ -103,6 +103,21 @@ mutation CreateItem(
 }}
 """
 
+# Reference: monday-schema.graphql Mutation.duplicate_board (BoardDuplication { board is_async }).
+# With is_async true the copy may still be filling in: read its columns again before use.
+DUPLICATE_BOARD = f"""
+mutation DuplicateBoard($board_id: ID!, $board_name: String) {{
+  duplicate_board(
+    board_id: $board_id, board_name: $board_name,
+    duplicate_type: duplicate_board_with_structure
+  ) {{
+    is_async
+    board {{ id name type columns {{ id title type settings_str }} groups {{ id title }} }}
+  }}
+  {COMPLEXITY}
+}}
+"""
+
 ARCHIVE_ITEM = f"""
 mutation ArchiveItem($item_id: ID) {{
   archive_item(item_id: $item_id) {{ id }}
@@ -155,4 +170,5 @@ DOCUMENTS: dict[str, str] = {
     "SUBITEMS_OF_ITEM": SUBITEMS_OF_ITEM,
     "CREATE_ITEM": CREATE_ITEM,
     "ARCHIVE_ITEM": ARCHIVE_ITEM,
+    "DUPLICATE_BOARD": DUPLICATE_BOARD,
 }

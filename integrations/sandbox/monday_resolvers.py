@@ -217,3 +217,25 @@ class Root:
         store = info.context.store
         board = store.board(board_id)
         return GroupView(store, board, store.create_group(board.id, group_name))
+
+    @reported
+    def duplicate_board(self, info, board_id, duplicate_type, board_name=None, **_where):
+        """Structure only: columns (settings, labels) and groups, no items.
+
+        # Unconfirmed: whether Monday.com keeps column and group ids on a duplicate; the
+        # sandbox gives new ones, so the product must match columns by title and type.
+        """
+        store = info.context.store
+        if duplicate_type != "duplicate_board_with_structure":
+            raise MondayApiError(
+                "InvalidArgumentException",
+                f"The sandbox duplicates boards with their structure only, not {duplicate_type}",
+                {"duplicate_type": duplicate_type},
+            )
+        source = store.board(board_id)
+        if source.kind == "sub_items_board":
+            raise MondayApiError(
+                "InvalidBoardIdException", "A subitems board cannot be duplicated", {}
+            )
+        copy = store.duplicate_board(source, board_name or f"Duplicate of {source.name}")
+        return {"board": BoardView(store, copy, info.context.user), "is_async": False}

@@ -102,6 +102,7 @@ class MondayStore:
         self._board_ids = itertools.count(1_800_000_001)
         self._item_ids = itertools.count(2_000_000_001)
         self._group_ids = itertools.count(1)
+        self._column_ids = itertools.count(1001)
 
     # -- boards ------------------------------------------------------------------------------
     def add_board(
@@ -125,6 +126,20 @@ class MondayStore:
         board = Board(str(next(self._board_ids)), name, cols, grps, kind=kind)
         self.boards[board.id] = board
         return board
+
+    def duplicate_board(self, source: Board, name: str) -> Board:
+        """A new board with the source's columns and groups under new ids, and no items; the
+        subitems board comes with the first subitem, as on any new board."""
+        columns_ = [
+            {**copy.deepcopy(c), "id": f"{c['type']}_mk{next(self._column_ids)}"}
+            for c in source.columns
+            if c["type"] not in ("name", "subtasks")
+        ]
+        groups = [
+            {"id": f"group_mk{next(self._group_ids):04d}", "title": g["title"]}
+            for g in source.groups
+        ]
+        return self.add_board(name, columns_=columns_, groups=groups)
 
     def board(self, board_id) -> Board:
         board = self.boards.get(str(board_id))

@@ -18,7 +18,7 @@ from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
 from integrations.monday.connections import mark_monday_needs_attention, upsert_for_connection
 from integrations.monday.errors import MondayColumnError
-from integrations.sync import item_builder
+from integrations.sync import board_rollover, item_builder
 from mappings.resolve import load_context
 
 logger = logging.getLogger(__name__)
@@ -83,11 +83,36 @@ def write_documents(
     """Upsert the Monday items of these documents (one batch). Unchanged ones cost nothing.
 
     Each record's row is locked while its item is written, so concurrent workers never create
-    two items; a write whose outcome was lost is found again by the Exact key column.
+    two items; a write whose outcome was lost is found again by the Exact key column. An item
+    is written on the board it lives on; new items go on the route's current board, which
+    rolls over to a new board before it is full (board_rollover).
     """
     outcome = WriteOutcome()
     if not docs:
         return outcome
+    by_key: dict[str, SyncedRecord] = {}
+    try:
+        plan = board_rollover.boards_for(route, docs)
+    except ReconnectRequired as exc:  # its mark was rolled back with the planner's transaction
+        mark_monday_needs_attention(
+            route.monday_connection, reason=f"{exc.message} {exc.hint}".strip()
+        )
+        raise
+    for board_route, part in plan:
+        done = _write_on_board(
+            board_route, part, via=via, correlation_id=correlation_id, key_salt=key_salt
+        )
+        outcome.written += done.written
+        outcome.unchanged += done.unchanged
+        outcome.flagged += done.flagged
+        outcome.errors.extend(done.errors)
+        by_key.update((rec.exact_key, rec) for rec in done.records)
+    outcome.records = [by_key[str(d.key)] for d in docs]
+    return outcome
+
+
+def _write_on_board(route: Route, docs, *, via: str, correlation_id: str, key_salt: str):
+    outcome = WriteOutcome()
     columns = board_columns(route)
     contexts = {div: load_context(route, div) for div in {d.division for d in docs}}
     built = {
@@ -103,7 +128,10 @@ def write_documents(
         ids = [records[k].pk for k in todo]
         # Committed before the write: if this worker dies after Monday applied the write, the
         # next attempt sees attempts without an item id and looks the item up first.
-        SyncedRecord.objects.filter(pk__in=ids).update(write_attempts=F("write_attempts") + 1)
+        # The board is remembered with it: a retry looks the item up on the same board.
+        SyncedRecord.objects.filter(pk__in=ids).update(
+            write_attempts=F("write_attempts") + 1, monday_board_id=route.board_id
+        )
         try:
             with transaction.atomic():
                 locked = {

@@ -15,6 +15,7 @@ from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
 from integrations.monday.connections import upsert_for_connection
 from integrations.sync import item_builder
+from integrations.sync.board_rollover import route_on
 from integrations.sync.pipeline import board_columns, write_documents
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def mark_deleted(
     rec = SyncedRecord.objects.filter(route=route, exact_key=exact_key).first()
     if rec is None or rec.state == State.DELETED:
         return rec
+    route = route_on(route, rec.monday_board_id)  # the board (and columns) its item is on
     status_column = route.column(ColumnRole.STATUS) or route.column(ColumnRole.REVIEW_FLAG)
     if rec.monday_item_id and status_column:
         column = board_columns(route).get(status_column)

@@ -165,7 +165,7 @@ def _row(rec: SyncedRecord, mapped, allowed, names) -> ReviewRow:
         division_name=names.get((route.exact_connection_id, rec.division), ""),
         amount=format_money(snap.get("amount"), snap.get("currency") or ""),
         exact_url=exact_record_url(route.exact_connection.base_url, rec.division),
-        monday_url=monday_item_url(route.board_id, rec.monday_item_id),
+        monday_url=monday_item_url(rec.monday_board_id or route.board_id, rec.monday_item_id),
     )
 
 

@@ -20,6 +20,9 @@ def snapshot(route: Route) -> dict:
         "line_rule": route.line_rule,
         "create_labels_if_missing": route.create_labels_if_missing,
         "poll_interval_minutes": route.poll_interval_minutes,
+        "board_item_limit": route.board_item_limit,
+        "board_name_rule": route.board_name_rule,
+        "board_period": route.board_period,
         "backfill_from": route.backfill_from.isoformat() if route.backfill_from else None,
         "divisions": sorted(route.divisions.values_list("code", flat=True)) if route.pk else [],
     }

@@ -16,7 +16,8 @@ def _subitem_columns(rec: SyncedRecord) -> dict[str, dict]:
     """The subitem board's columns by type: the first text (line id), numbers (amount) and
     status (removed marker). Empty before the board's first subitem exists."""
     board = MondayBoard.objects.filter(
-        connection=rec.route.monday_connection, board_id=rec.route.board_id
+        connection=rec.route.monday_connection,
+        board_id=rec.monday_board_id or rec.route.board_id,
     ).first()
     by_type: dict[str, dict] = {}
     for column in (board.subitem_columns if board else []) or []:
