@@ -100,7 +100,8 @@ def create_first_subitem(
         data = client.execute(
             queries.CREATE_FIRST_SUBITEM,
             {"parent_item_id": write.parent_item_id, "item_name": write.name[:255]},
-            idempotency_key=request_key([operation_key(op, write.idempotency_key)]),
+            # Its own key: the update that follows with the values carries the line's key.
+            idempotency_key=request_key(["first", operation_key(op, write.idempotency_key)]),
         )
     except ReconnectRequired:
         raise
