@@ -167,16 +167,18 @@ def _unknown_column(error) -> bool:
 
 
 def _as_write(line: _Line, columns: dict[str, dict]) -> SubitemWrite:
+    values = _values(columns, line)
+    content = "removed" if line.removed else line.content_hash
     return SubitemWrite(
         ref=line.ref,
         name=line.name or line.exact_line_id,
-        column_values=_values(columns, line),
+        column_values=values,
         subitem_id=line.subitem_id or None,
         key_value=line.exact_line_id,
+        # The column ids are part of the key: resent to columns found again, it is a new
+        # request, not a replay of the refused one.
         idempotency_key=idempotency_key_for(
-            line.rec.route_id,
-            line.exact_line_id,
-            "removed" if line.removed else line.content_hash,
+            line.rec.route_id, line.exact_line_id, f"{content}|{','.join(sorted(values))}"
         ),
         create_labels_if_missing=line.removed,
         removed=line.removed,

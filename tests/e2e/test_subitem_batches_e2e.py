@@ -105,3 +105,21 @@ def test_twenty_invoices_of_three_lines_cost_a_few_requests_not_four_each(live):
         assert sum(s["texts"].get("status") == "Removed in Exact" for s in subs) == 3
     # Nothing changed: nothing written.
     assert _poll(live) == 0
+
+
+def test_a_replaced_subitem_column_is_found_again_when_monday_says_it_is_unknown(live):
+    _add(live, (1,))
+    _poll(live)
+    # Finance replaces the subitems' number column with one of its own.
+    sub_board = live.monday.store.board(live.monday.subitems_board_id(live.board_id))
+    sub_board.columns = [c for c in sub_board.columns if c["id"] != "numbers"]
+    sub_board.columns.append({"id": "line_amount", "title": "Amount", "type": "numbers"})
+    invoice = _add(live, (5, 6))
+    # 1 item + the refused subitems + one read of the subitem board's columns + the resend.
+    assert _poll(live) <= 4
+    (item,) = [i for i in live.items() if i["texts"]["exact_key"] == invoice["InvoiceID"].lower()]
+    amounts = sorted(Decimal(s["texts"].get("line_amount") or "0") for s in item["subitems"])
+    assert amounts == [5, 6]
+    board = MondayBoard.objects.get(board_id=live.board_id)
+    assert "line_amount" in {c["id"] for c in board.subitem_columns}
+    assert set(SyncedRecord.objects.values_list("last_error", flat=True)) == {""}
