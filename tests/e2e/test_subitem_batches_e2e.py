@@ -123,3 +123,27 @@ def test_a_replaced_subitem_column_is_found_again_when_monday_says_it_is_unknown
     board = MondayBoard.objects.get(board_id=live.board_id)
     assert "line_amount" in {c["id"] for c in board.subitem_columns}
     assert set(SyncedRecord.objects.values_list("last_error", flat=True)) == {""}
+
+
+def test_a_retry_after_lost_subitem_answers_finds_them_instead_of_adding_more(live):
+    from integrations import sync
+
+    _add(live, (1,))
+    _poll(live)
+    invoices = [_add(live, LINES) for _ in range(3)]
+    _poll(live)
+    # The answers were lost (the worker died before saving): nothing local knows the subitems.
+    SyncedLine.objects.filter(
+        record__exact_key__in=[i["InvoiceID"].lower() for i in invoices]
+    ).delete()
+    SyncedRecord.objects.update(content_hash="")
+    route = Route.objects.get(pk=live.route_obj.pk)
+    before = len(live.monday.requests)
+    for inv in invoices:
+        sync.sync_record(route, division=101, exact_key=inv["InvoiceID"].lower())
+    items = {i["texts"]["exact_key"]: i for i in live.items()}
+    for inv in invoices:
+        assert len(items[inv["InvoiceID"].lower()]["subitems"]) == 3  # found, not created again
+    _check_subitems(live, {inv["InvoiceID"].lower(): LINES for inv in invoices})
+    # Per record: its item update, one read of its subitems, their updates.
+    assert len(live.monday.requests) - before == 3 * 3
