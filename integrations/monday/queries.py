@@ -78,13 +78,29 @@ query BoardItemsPage($board_id: ID!, $limit: Int!, $column_ids: [String!]) {{
 }}
 """
 
+# Several parents in one read: `limit` as large as the ids asked (Monday's default is 25).
 SUBITEMS_OF_ITEM = f"""
-query SubitemsOfItem($item_ids: [ID!], $column_ids: [String!]) {{
-  items(ids: $item_ids) {{
+query SubitemsOfItem($item_ids: [ID!], $column_ids: [String!], $limit: Int) {{
+  items(ids: $item_ids, limit: $limit) {{
     id
     board {{ id }}
     subitems {{ id name board {{ id }} column_values(ids: $column_ids) {{ id text }} }}
   }}
+  {COMPLEXITY}
+}}
+"""
+
+# A board's first subitem creates its subitems board: the answer names that board and its
+# columns, so the other subitems of the same sync carry their values without a second read.
+# Reference: https://developer.monday.com/api-reference/reference/subitems
+CREATE_FIRST_SUBITEM = f"""
+mutation CreateFirstSubitem(
+  $parent_item_id: ID!, $item_name: String!, $create_labels_if_missing: Boolean
+) {{
+  create_subitem(
+    parent_item_id: $parent_item_id, item_name: $item_name,
+    create_labels_if_missing: $create_labels_if_missing
+  ) {{ id board {{ id columns {{ id title type settings_str }} }} }}
   {COMPLEXITY}
 }}
 """
@@ -168,6 +184,7 @@ DOCUMENTS: dict[str, str] = {
     "NEXT_ITEMS_PAGE": NEXT_ITEMS_PAGE,
     "BOARD_ITEMS_PAGE": BOARD_ITEMS_PAGE,
     "SUBITEMS_OF_ITEM": SUBITEMS_OF_ITEM,
+    "CREATE_FIRST_SUBITEM": CREATE_FIRST_SUBITEM,
     "CREATE_ITEM": CREATE_ITEM,
     "ARCHIVE_ITEM": ARCHIVE_ITEM,
     "DUPLICATE_BOARD": DUPLICATE_BOARD,

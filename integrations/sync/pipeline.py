@@ -208,6 +208,7 @@ def _write_locked(
     results = _upsert_dropping_rejected_columns(
         client, route.monday_connection, writes, built, flag
     )
+    with_lines = []
     for result in results:
         rec, item, doc = locked[result.ref], built[result.ref], docs_by_key[result.ref]
         if result.error is not None:
@@ -215,9 +216,11 @@ def _write_locked(
             continue
         _record_success(route, rec, item, doc, result, via, correlation_id, outcome)
         if route.line_items == Route.LineItems.SUBITEMS and item.lines:
-            from integrations.sync.subitems import sync_lines
+            with_lines.append((rec, item))
+    if with_lines:  # every written item's lines in the same packed batches
+        from integrations.sync.subitems import sync_lines_many
 
-            sync_lines(client, rec, item)
+        sync_lines_many(client, with_lines)
 
 
 def _upsert_dropping_rejected_columns(client, connection, writes, built, flag, rounds: int = 3):

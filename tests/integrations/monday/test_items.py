@@ -328,7 +328,9 @@ def test_subitems_are_matched_by_line_key_updated_added_and_removed_ones_never_c
     assert results[1].created and results[2].item_id is None and results[2].error is None
     (mutation,) = [r for r in monday.requests if r["query"].lstrip().startswith("mutation")]
     assert mutation["query"].count("create_subitem(") == 1
-    assert mutation["variables"]["m1_board_id"] == "900"  # updates go to the subitem board
+    # The update (L1, alias m0) goes to the subitem board.
+    assert mutation["variables"]["m0_board_id"] == "900"
+    assert mutation["variables"]["m0_item_id"] == "501"
 
 
 def test_a_request_level_limit_that_outlasts_the_waits_is_not_resent_again(mocked_http):
