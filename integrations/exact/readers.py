@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from integrations.exact import odata
+from integrations.exact.bulk import BulkReaders
 from integrations.exact.dates import AMSTERDAM
 from integrations.exact.entities import (
     DeletedPage,
     ExactDocument,
-    ExactLine,
     SyncPage,
     parse_deleted,
     parse_document,
@@ -25,7 +25,6 @@ from integrations.exact.feeds import (
     DOCUMENTS_PER_PAGE,
     CombinedFeedGrouper,
     group_by_key,
-    keys_in_batches,
     newest_by_id,
     with_last,
 )
@@ -43,7 +42,7 @@ def _from_modified_cursor(since: int) -> datetime:
     return datetime.fromtimestamp(max(since, 0), tz=UTC)
 
 
-class EntityReaders:
+class EntityReaders(BulkReaders):
     # --- user and divisions --------------------------------------------------------------
 
     # --- documents -------------------------------------------------------------------------
@@ -67,51 +66,6 @@ class EntityReaders:
         key_value = uuid.UUID(str(rows[0][spec.key_field]))
         return parse_document(spec, division, rows[0], lines.get(key_value, []))
 
-    def _lines_for(
-        self, spec: EntitySpec, division: int, keys: list[uuid.UUID]
-    ) -> dict[uuid.UUID, list[ExactLine]]:
-        found: dict[uuid.UUID, list[ExactLine]] = {k: [] for k in keys}
-        batches = self._key_batches(
-            spec.lines_path, division, spec.line_parent_field, keys, spec.line_select
-        )
-        for params in batches:
-            for page in self.iter_pages(spec.lines_path, division=division, params=params):
-                for row in page:
-                    parent = uuid.UUID(str(row[spec.line_parent_field]))
-                    found.setdefault(parent, []).append(parse_line(spec, row))
-        return found
-
-    def _headers_for(
-        self, spec: EntitySpec, division: int, keys: list[uuid.UUID]
-    ) -> dict[uuid.UUID, dict[str, Any]]:
-        found: dict[uuid.UUID, dict[str, Any]] = {}
-        batches = self._key_batches(
-            spec.header_path, division, spec.key_field, keys, spec.header_select
-        )
-        for params in batches:
-            for page in self.iter_pages(spec.header_path, division=division, params=params):
-                for row in page:
-                    found[uuid.UUID(str(row[spec.key_field]))] = row
-        return found
-
-    def _key_batches(
-        self,
-        path: str,
-        division: int,
-        field: str,
-        keys: list[uuid.UUID],
-        select: tuple[str, ...],
-    ) -> Iterator[dict[str, str]]:
-        """Query parameters filtering `field` on consecutive batches of `keys`, each batch as
-        large as Exact's URL limit allows once the whole URL is encoded (reference §3.9)."""
-
-        def params(batch: list[uuid.UUID]) -> dict[str, str]:
-            return {"$filter": odata.any_guid(field, batch), "$select": odata.select(select)}
-
-        fits = lambda batch: self.fits_url_limit(path, division, params(batch))  # noqa: E731
-        for batch in keys_in_batches(keys, fits=fits):
-            yield params(batch)
-
     # --- changes -------------------------------------------------------------------------
 
     def iter_changes(self, entity: str, division: int, *, since: int) -> Iterator[SyncPage]:
@@ -119,7 +73,7 @@ class EntityReaders:
         document once.
 
         Store `page.max_timestamp` as the new cursor once the page's documents are written.
-        A document with lines_complete=False is to be read whole (get_document) before writing.
+        A document with lines_complete=False is to be completed (complete_documents) before writing.
         Sales invoices and purchase orders: the combined sync feed (`Timestamp gt since`),
         grouped by document across feed pages (feeds.CombinedFeedGrouper).
         Sales orders: SalesOrderHeaders then SalesOrderLines (lines_complete=False).

@@ -16,7 +16,7 @@ from audit import correlation
 from integrations.errors import IntegrationError, ReconnectRequired
 from integrations.exact.webhooks import WebhookNotification
 from integrations.models import ConnectionStatus, WebhookEvent
-from integrations.sync import routing
+from integrations.sync import batches, routing
 
 logger = logging.getLogger(__name__)
 
@@ -123,46 +123,56 @@ def _finish(event: WebhookEvent, state: str, *, error: str = "", retry: bool = F
 
 
 def process_webhook_event(event: WebhookEvent) -> str:
-    """Sync every route the event feeds; returns the event's new state. Idempotent."""
+    """Sync every route the event feeds, with every due event of its division and entity
+    (sync/batches.py); returns the event's new state. Idempotent."""
     with correlation.bound(f"webhook:{event.pk}"):
         return _process(event)
 
 
 def _process(event: WebhookEvent) -> str:
-    from integrations import sync
-
     if not _claim(event):  # another worker has it, or it is no longer pending
         event.refresh_from_db(fields=["state"])
         return event.state
+    # Due events of the same division and entity go along: read and written together.
+    events = [event, *batches.claim_siblings(event)]
     routes = list(routing.routes_for(event.topic, event.division))
     if not routes:
-        return _finish(event, State.IGNORED, error="No enabled route syncs this event any more.")
+        return _finish_all(events, State.IGNORED, "No enabled route syncs this event any more.")
     if any(r.exact_connection.status != ConnectionStatus.CONNECTED for r in routes):
-        return _finish(event, State.WAITING, error="Exact Online needs re-authorization.")
+        return _finish_all(events, State.WAITING, "Exact Online needs re-authorization.")
     if any(r.monday_connection.status != ConnectionStatus.CONNECTED for r in routes):
-        return _finish(event, State.WAITING, error="Monday.com needs to be reconnected.")
+        return _finish_all(events, State.WAITING, "Monday.com needs to be reconnected.")
     try:
-        for route in routes:
-            sync.sync_record(
-                route,
-                division=event.division,
-                exact_key=event.exact_key,
-                deleted=event.action == "delete",
-                via="webhook",
-                correlation_id=f"webhook:{event.pk}",
-            )
+        failed = batches.sync_events(routes, events)
     except ReconnectRequired as exc:
-        return _finish(event, State.WAITING, error=str(exc))
+        return _finish_all(events, State.WAITING, str(exc))
     except IntegrationError as exc:
         logger.warning(
             "inbox.event.failed",
             extra={"event_id": event.pk, "error_class": type(exc).__name__},
         )
-        return _finish(event, State.DEAD, error=str(exc), retry=exc.retryable)
-    except Exception:  # outermost boundary: record the failure, never drop the event
+        return _finish_all(events, State.DEAD, str(exc), retry=exc.retryable)
+    except Exception:  # outermost boundary: record the failure, never drop the events
         logger.exception("inbox.event.crashed", extra={"event_id": event.pk})
-        return _finish(event, State.DEAD, error="Unexpected error; see the server log.", retry=True)
-    return _finish(event, State.DONE)
+        return _finish_all(events, State.DEAD, "Unexpected error; see the server log.", retry=True)
+    for each in events:
+        exc = failed.get(each.pk)
+        if exc is None:
+            _finish(each, State.DONE)
+        else:
+            logger.warning(
+                "inbox.event.failed",
+                extra={"event_id": each.pk, "error_class": type(exc).__name__},
+            )
+            _finish(each, State.DEAD, error=str(exc), retry=exc.retryable)
+    return event.state
+
+
+def _finish_all(events: list[WebhookEvent], state: str, error: str, *, retry=False) -> str:
+    """The same end for every event of a batch; returns the first (the job's own) event's."""
+    for each in events:
+        _finish(each, state, error=error, retry=retry)
+    return events[0].state
 
 
 def retry_event(event: WebhookEvent, *, user=None) -> None:

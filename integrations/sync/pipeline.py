@@ -32,6 +32,7 @@ class WriteOutcome:
     unchanged: int = 0
     flagged: int = 0
     errors: list[IntegrationError] = field(default_factory=list)
+    failed: dict[str, IntegrationError] = field(default_factory=dict)  # by Exact key
 
 
 def board_columns(route: Route) -> dict[str, dict]:
@@ -287,6 +288,7 @@ def _record_failure(rec, error: IntegrationError, correlation_id: str, outcome) 
     rec.last_error = str(error)
     rec.save(update_fields=["state", "last_error"])
     outcome.errors.append(error)
+    outcome.failed[rec.exact_key] = error
     audit.record(
         "item.failed",
         obj=rec,

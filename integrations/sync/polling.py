@@ -74,7 +74,9 @@ def _poll_division(route: Route, division: int, max_pages: int | None) -> dict:
             if start:
                 cursor.timestamp = max(1, start - 1)  # SyncTimestamp names the first row to read
         for page in client.iter_changes(route.entity, division, since=cursor.timestamp):
-            documents = _complete(client, route, division, page.documents)
+            # Exact's sales-order feed carries only the changed lines: the item's cost center and
+            # subitems are derived from every line, so complete them, by key batch.
+            documents = client.complete_documents(route.entity, division, page.documents)
             outcome = sync.write_documents(
                 route, documents, via="poll", correlation_id=f"poll:{route.pk}:{division}"
             )
@@ -99,20 +101,6 @@ def _poll_division(route: Route, division: int, max_pages: int | None) -> dict:
     if counts["written"]:
         audit.record("poll.completed", actor="poll", obj=route, division=division, after=counts)
     return counts
-
-
-def _complete(client, route: Route, division: int, documents: list) -> list:
-    """Exact's sales-order feed carries only the changed lines; read those orders whole, since
-    the item's cost center and subitems are derived from every line."""
-    complete = []
-    for doc in documents:
-        if getattr(doc, "lines_complete", True):
-            complete.append(doc)
-            continue
-        whole = client.get_document(route.entity, division, doc.key)
-        if whole is not None:
-            complete.append(whole)
-    return complete
 
 
 def check_division_moves() -> int:

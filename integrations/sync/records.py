@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.utils import timezone
 
 import audit
-from integrations.errors import IntegrationError
+from integrations.errors import IntegrationError, ReconnectRequired
 from integrations.exact import connections as exact_connections
+from integrations.exact.entities import ExactDocument
 from integrations.models import ColumnRole, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
@@ -41,19 +43,78 @@ def sync_record(
         return mark_deleted(
             route, division=division, exact_key=exact_key, correlation_id=correlation_id
         )
-    client = exact_connections.for_connection(route.exact_connection)
-    doc = client.get_document(route.entity, division, UUID(exact_key))
-    if doc is None:
-        # Gone between the notification and the fetch: treat as deleted, never create.
-        return mark_deleted(
-            route, division=division, exact_key=exact_key, correlation_id=correlation_id
-        )
-    outcome = write_documents(
-        route, [doc], via=via, correlation_id=correlation_id, key_salt=key_salt
+    key = _normal(exact_key)
+    outcome = sync_keys(
+        route, division, [key], via=via, correlation_id=correlation_id, key_salt=key_salt
     )
-    if outcome.errors:
-        raise outcome.errors[0]
-    return outcome.records[0]
+    if key in outcome.failed:
+        raise outcome.failed[key]
+    return outcome.records.get(key)
+
+
+@dataclass
+class KeysOutcome:
+    records: dict[str, SyncedRecord | None] = field(default_factory=dict)
+    failed: dict[str, IntegrationError] = field(default_factory=dict)
+
+
+def read_documents(route: Route, division: int, keys) -> dict[str, ExactDocument]:
+    """The documents of these keys, read together (key-batched filters); deleted ones absent."""
+    keys = [_normal(k) for k in keys]
+    if not keys:
+        return {}
+    client = exact_connections.for_connection(route.exact_connection)
+    found = client.get_documents(route.entity, division, [UUID(k) for k in keys])
+    return {str(key): doc for key, doc in found.items()}
+
+
+def sync_keys(
+    route: Route,
+    division: int,
+    keys,
+    *,
+    deleted=(),
+    via: str,
+    correlation_id: str = "",
+    key_salt: str = "",
+    documents: dict[str, ExactDocument] | None = None,
+) -> KeysOutcome:
+    """Bring these records across together: one key-batched read, one batched write (as a poll
+    does). Keys in `deleted`, and keys Exact no longer has, get their items marked deleted.
+
+    Per-key failures come back in `failed`; an error that concerns the whole batch (a token
+    refused, the board gone, Exact unreachable) is raised.
+    """
+    outcome = KeysOutcome()
+    gone = {_normal(k) for k in deleted}
+    changed = [k for k in dict.fromkeys(_normal(k) for k in keys) if k not in gone]
+    docs = documents if documents is not None else read_documents(route, division, changed)
+    gone |= {k for k in changed if k not in docs}  # deleted in Exact since the notification
+    for key in sorted(gone):
+        try:
+            outcome.records[key] = mark_deleted(
+                route, division=division, exact_key=key, correlation_id=correlation_id
+            )
+        except ReconnectRequired:
+            raise
+        except IntegrationError as exc:
+            outcome.failed[key] = exc
+    found = [docs[k] for k in changed if k in docs]
+    written = write_documents(
+        route, found, via=via, correlation_id=correlation_id, key_salt=key_salt
+    )
+    for doc, rec in zip(found, written.records, strict=True):
+        key = str(doc.key)
+        if key in written.failed:
+            outcome.failed[key] = written.failed[key]
+        else:
+            outcome.records[key] = rec
+    return outcome
+
+
+def _normal(key) -> str:
+    """The key as records store it (lower-case GUID text); raises ValueError if not a GUID."""
+    return str(UUID(str(key)))
 
 
 def mark_deleted(
@@ -104,23 +165,33 @@ def mark_deleted(
 
 
 def resync_records(records, *, user=None, correlation_id: str = "") -> dict[str, int]:
-    """Re-fetch and re-write the given synced records (review queue, reconciliation)."""
+    """Re-fetch and re-write the given synced records (review queue, reconciliation): read and
+    written together per route and division, never one record at a time."""
     counts = {"synced": 0, "flagged": 0, "failed": 0}
+    groups: dict[tuple[int, int], list[SyncedRecord]] = {}
     for rec in records.select_related(
         "route", "route__exact_connection", "route__monday_connection"
     ):
-        SyncedRecord.objects.filter(pk=rec.pk).update(content_hash="")  # force a write
+        groups.setdefault((rec.route_id, rec.division), []).append(rec)
+    for (_, division), recs in groups.items():
+        SyncedRecord.objects.filter(pk__in=[r.pk for r in recs]).update(content_hash="")
         try:
-            result = sync_record(
-                rec.route,
-                division=rec.division,
-                exact_key=rec.exact_key,
+            outcome = sync_keys(
+                recs[0].route,
+                division,
+                [r.exact_key for r in recs],
                 via=SyncedRecord.Via.MANUAL,
                 correlation_id=correlation_id,
             )
         except IntegrationError:
-            counts["failed"] += 1
+            counts["failed"] += len(recs)
             continue
-        counts["flagged" if result and result.state == State.FLAGGED else "synced"] += 1
+        for rec in recs:
+            key = _normal(rec.exact_key)
+            result = outcome.records.get(key)
+            if key in outcome.failed:
+                counts["failed"] += 1
+            else:
+                counts["flagged" if result and result.state == State.FLAGGED else "synced"] += 1
     audit.record("records.resynced", actor=user, message=str(counts), correlation_id=correlation_id)
     return counts

@@ -3,10 +3,9 @@
 import pytest
 
 from audit import correlation
-from integrations import sync
 from integrations.exact import connections as exact_connections
 from integrations.models import WebhookEvent
-from integrations.sync import inbox, polling
+from integrations.sync import batches, inbox, polling
 
 
 def test_bound_sets_and_restores_the_id():
@@ -21,7 +20,10 @@ def test_bound_sets_and_restores_the_id():
 @pytest.mark.django_db
 def test_processing_a_webhook_event_binds_its_id(route, monkeypatch):
     seen = []
-    monkeypatch.setattr(sync, "sync_record", lambda *a, **kw: seen.append(correlation.current()))
+    # The inbox syncs an event (with any due events of its division and entity) as a batch.
+    monkeypatch.setattr(
+        batches, "sync_events", lambda *a, **kw: seen.append(correlation.current()) or {}
+    )
     event = WebhookEvent.objects.create(
         dedupe_key="k1",
         topic="SalesInvoices",

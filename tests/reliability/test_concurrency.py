@@ -87,13 +87,19 @@ def versions_per_worker(monkeypatch):
     workers' fetches: their items differ, so Idempotency-Keys cannot merge their creates."""
     from integrations.exact.client import ExactClient
 
-    real = ExactClient.get_document
+    real, real_many = ExactClient.get_document, ExactClient.get_documents
 
     def get_document(self, entity, division, key):
         doc = real(self, entity, division, key)
         return dataclasses.replace(doc, description=f"Version {threading.get_ident()}")
 
+    def get_documents(self, entity, division, keys):
+        found = real_many(self, entity, division, keys)
+        version = f"Version {threading.get_ident()}"
+        return {k: dataclasses.replace(d, description=version) for k, d in found.items()}
+
     monkeypatch.setattr(ExactClient, "get_document", get_document)
+    monkeypatch.setattr(ExactClient, "get_documents", get_documents)
 
 
 def test_different_events_for_one_invoice_on_several_workers_write_one_item(
@@ -111,7 +117,10 @@ def test_different_events_for_one_invoice_on_several_workers_write_one_item(
     assert len(events) == 4 and {e.state for e in events} == {WebhookEvent.State.PENDING}
     COUNTS["faults injected: concurrent workers on one invoice"] += len(events)
     states = run_concurrently([lambda e=e: inbox.process_webhook_event(e) for e in events])
-    assert states == ["done"] * 4
+    # A worker takes every due event of the invoice's division and entity along (a burst is
+    # read and written together); a worker whose event was taken sees it still in progress.
+    assert "done" in states and set(states) <= {"done", "processing"}
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {"done"}
     assert item_keys(live) == [invoice["InvoiceID"].lower()]
     record = SyncedRecord.objects.get()
     (item,) = live.items()
@@ -137,9 +146,9 @@ def test_two_routes_never_share_a_record_lock_and_each_gets_one_item(stack, vers
         Client().post("/webhooks/exact/", data=body, content_type="application/json")
     events = list(WebhookEvent.objects.all())
     COUNTS["faults injected: concurrent workers on one invoice"] += len(events)
-    assert run_concurrently([lambda e=e: inbox.process_webhook_event(e) for e in events]) == [
-        "done"
-    ] * len(events)
+    states = run_concurrently([lambda e=e: inbox.process_webhook_event(e) for e in events])
+    assert "done" in states and set(states) <= {"done", "processing"}  # taken along, see above
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {"done"}
     key = invoice["InvoiceID"].lower()
     assert item_keys(live) == [key]
     assert [i["texts"]["exact_key"] for i in live.monday.items(second_board)] == [key]

@@ -421,4 +421,7 @@ def test_key_batches_stay_under_the_url_limit_on_the_longest_host_and_use_it_ful
     assert all(len(url) <= budget for url in urls)
     assert len(urls) < 200 / 40  # fewer calls than fixed batches of 40 keys
     per_key = len("+or+%28OrderID+eq+guid%27%27%29") + 36
-    assert all(len(url) + per_key > budget for url in urls[:-1])  # one more would not fit
+    # One more key would not fit, or the batch holds a page of keys already: a regular
+    # endpoint answers 60 rows a page, so 60 headers are one call where 75 would be two.
+    full = lambda url: len(re.findall(r"guid'", unquote_plus(url))) == 60  # noqa: E731
+    assert all(len(url) + per_key > budget or full(url) for url in urls[:-1])
