@@ -107,6 +107,7 @@ def write_documents(
         outcome.unchanged += done.unchanged
         outcome.flagged += done.flagged
         outcome.errors.extend(done.errors)
+        outcome.failed.update(done.failed)
         by_key.update((rec.exact_key, rec) for rec in done.records)
     outcome.records = [by_key[str(d.key)] for d in docs]
     return outcome
