@@ -5,6 +5,7 @@ from integrations.models.connections import (
     ExactConnection,
     ExactDivision,
     MondayBoard,
+    MondayBudget,
     MondayConnection,
     RateBudget,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "ExactConnection",
     "ExactDivision",
     "MondayBoard",
+    "MondayBudget",
     "MondayConnection",
     "PollCursor",
     "RateBudget",
