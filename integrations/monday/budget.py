@@ -40,6 +40,9 @@ class BudgetTracker:
 
     remaining: int | None = None
     reset_at: float = 0.0
+    # It reserves nothing, so asking again after a wait would tell nothing new: the client
+    # waits once, then sends (a refusal is then waited out for the seconds Monday names).
+    pace_once = True
 
     def wait_for(self, expected: int, now: float) -> float:
         """Seconds to wait before a request of `expected` points fits; 0 when it fits or

@@ -152,6 +152,8 @@ class MondayClient:
                 extra={"wait": round(wait, 2), "expected": expected},
             )
             self._wait(wait)
+            if self.budget.pace_once:
+                break
         return Reservation()
 
     def _send(

@@ -71,6 +71,8 @@ class SharedMondayBudget:
     """The budget of one MondayConnection. `clock` gives seconds since the epoch (time.time);
     it is read once the row is locked, as a worker may wait for the lock while time passes."""
 
+    pace_once = False  # after a wait, reserve again: others may have taken the window
+
     def __init__(self, connection_id: int, *, daily_limit: int | None = None) -> None:
         self.connection_id = connection_id
         self.daily_limit = daily_limit
