@@ -216,6 +216,10 @@ MONDAY_API_URL = env.str("MONDAY_API_URL", default="https://api.monday.com/v2")
 MONDAY_AUTH_URL = env.str("MONDAY_AUTH_URL", default="https://auth.monday.com")
 MONDAY_CLIENT_ID = env.str("MONDAY_CLIENT_ID", default="")
 MONDAY_CLIENT_SECRET = env.str("MONDAY_CLIENT_SECRET", default="")
+# Monday.com's daily call limit of the account's plan (Basic/Standard 1,000, Pro 10,000,
+# Enterprise 25,000 by support.monday.com): every process stops for the day when it is spent.
+# Off (None) by default: Monday's own DAILY_LIMIT_EXCEEDED answer stops them too.
+MONDAY_DAILY_CALL_LIMIT = env.int("MONDAY_DAILY_CALL_LIMIT", default=None)
 
 # What was asked for ("auto" when unset); INTEGRATIONS_MODE below is what it resolved to.
 INTEGRATIONS_MODE_REQUESTED = env.str("INTEGRATIONS_MODE", default="") or "auto"

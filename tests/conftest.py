@@ -127,3 +127,13 @@ def redis_broker(redis_url, monkeypatch):
     broker.delete_queue()
     yield broker
     broker.delete_queue()
+
+
+@pytest.fixture(autouse=True)
+def _close_monday_budget_connection():
+    """The shared Monday budget has its own PostgreSQL connection per thread: close this
+    thread's after each test, so the test database can be dropped at the end."""
+    yield
+    from integrations.monday.shared_budget import close_budget_connection
+
+    close_budget_connection()

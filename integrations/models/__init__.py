@@ -5,6 +5,7 @@ from integrations.models.connections import (
     ExactConnection,
     ExactDivision,
     MondayBoard,
+    MondayBudget,
     MondayConnection,
     RateBudget,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "ExactConnection",
     "ExactDivision",
     "MondayBoard",
+    "MondayBudget",
     "MondayConnection",
     "PollCursor",
     "RateBudget",

@@ -162,3 +162,28 @@ class MondayBoard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.board_id})"
+
+
+class MondayBudget(models.Model):
+    """Monday's per-minute complexity budget and daily call count of one token, shared by every
+    process (integrations/monday/shared_budget.py). Points are reserved before a request is
+    sent and trued up from the `complexity` Monday returns."""
+
+    # No database constraint: the row is written on its own connection (shared_budget.py),
+    # which may not yet see a connection row its caller's transaction created.
+    connection = models.OneToOneField(
+        MondayConnection, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    limit = models.BigIntegerField(null=True, blank=True)  # learned from `complexity.before`
+    window = models.IntegerField(default=0)  # counts the windows, to tell answers apart
+    remaining = models.BigIntegerField(null=True, blank=True)  # None: not known in this window
+    reset_at = models.DateTimeField(null=True, blank=True)
+    pending = models.BigIntegerField(default=0)  # reserved in this window, not yet answered
+    carried = models.BigIntegerField(default=0)  # reserved in earlier windows, not yet answered
+    daily_day = models.DateField(null=True, blank=True)  # UTC
+    daily_calls = models.IntegerField(default=0)
+    daily_blocked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Monday budget {self.connection_id}"

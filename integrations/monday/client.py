@@ -12,7 +12,7 @@ from django.conf import settings
 
 from integrations import waits
 from integrations.errors import RateLimited
-from integrations.monday.budget import BudgetTracker, ClientStats
+from integrations.monday.budget import BudgetTracker, ClientStats, Reservation
 from integrations.monday.errors import (
     DailyLimitExceeded,
     MondayServerError,
@@ -42,6 +42,7 @@ class MondayClient:
     max_rate_waits = 6
     max_wait_seconds = 120.0  # longer waits (the daily limit) are raised, not slept
     max_server_retries = 3
+    max_budget_pauses = 10  # then the request goes out; a refusal is waited out like any other
     backoff_base = 1.0
     backoff_cap = 20.0
 
@@ -53,7 +54,7 @@ class MondayClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] | None = None,  # default: waits.sleep
         api_version: str = API_VERSION,
-        budget: BudgetTracker | None = None,
+        budget: Any = None,  # BudgetTracker (this process) or SharedMondayBudget (the token)
         clock: Callable[[], float] = time.monotonic,
     ):
         self._token = token
@@ -99,10 +100,11 @@ class MondayClient:
         may_resend = not is_mutation or bool(idempotency_key)
         rate_waits = server_retries = 0
         while True:
-            self._pace(expected_complexity)
+            reservation = self._pace(expected_complexity)
             try:
-                return self._send(document, variables or {}, idempotency_key)
+                return self._send(document, variables or {}, idempotency_key, reservation)
             except RateLimited as err:
+                self.budget.refused(reservation, err, self._clock)
                 if (
                     isinstance(err, DailyLimitExceeded)
                     or rate_waits >= self.max_rate_waits
@@ -117,6 +119,7 @@ class MondayClient:
                 )
                 self._wait(err.retry_after)
             except MondayServerError as err:
+                self.budget.failed(reservation, self._clock)
                 if not may_resend or server_retries >= self.max_server_retries:
                     raise
                 server_retries += 1
@@ -127,22 +130,35 @@ class MondayClient:
                     extra={"status": err.status, "attempt": server_retries, "delay": delay},
                 )
                 self._wait(delay)
+            except BaseException:
+                self.budget.failed(reservation, self._clock)
+                raise
 
     def _wait(self, seconds: float) -> None:
         self.stats.waited_seconds += seconds
         self._sleep(seconds)
 
-    def _pace(self, expected: int) -> None:
-        wait = self.budget.wait_for(expected, self._clock()) if expected > 0 else 0.0
-        if 0 < wait <= self.max_wait_seconds:
+    def _pace(self, expected: int) -> Reservation:
+        """Reserve the expected points (and one call of the day), waiting while they do not fit.
+        Raises DailyLimitExceeded when the day's calls are spent."""
+        for _ in range(self.max_budget_pauses):
+            reservation = self.budget.reserve(expected, self._clock)
+            wait = reservation.wait
+            if wait <= 0 or wait > self.max_wait_seconds:
+                return reservation
             self.stats.budget_pauses += 1
             logger.info(
                 "monday.budget.paused",
                 extra={"wait": round(wait, 2), "expected": expected},
             )
             self._wait(wait)
+            if self.budget.pace_once:
+                break
+        return Reservation()
 
-    def _send(self, document: str, variables: dict, idempotency_key: str) -> GraphQLResult:
+    def _send(
+        self, document: str, variables: dict, idempotency_key: str, reservation: Reservation
+    ) -> GraphQLResult:
         headers = {
             "Authorization": self._token,
             "API-Version": self.api_version,
@@ -173,28 +189,33 @@ class MondayClient:
         request_error, alias_errors = map_response(response.status_code, body, response.headers)
         if request_error is not None:
             raise request_error
-        self._track(body.get("data") or {})
+        self._track(body.get("data") or {}, reservation)
         return GraphQLResult(
             data=body.get("data") or {},
             alias_errors=tuple(alias_errors),
             replayed=response.headers.get("Idempotency-Replayed", "").lower() == "true",
         )
 
-    def _track(self, data: dict) -> None:
+    def _track(self, data: dict, reservation: Reservation) -> None:
         complexity = data.get("complexity")
         if not isinstance(complexity, dict):
+            self.budget.failed(reservation, self._clock)
             return
         self.last_complexity = complexity
-        after, reset_in = complexity.get("after"), complexity.get("reset_in_x_seconds")
-        if isinstance(after, int | float) and isinstance(reset_in, int | float):
-            self.budget.remaining = int(after)
-            self.budget.reset_at = self._clock() + float(reset_in)
+        self.budget.record(reservation, complexity, self._clock)
         cost = int(complexity.get("query") or 0)
         self.stats.max_query_complexity = max(self.stats.max_query_complexity, cost)
         self.stats.total_complexity += cost
 
 
 LIVE_API_URL = "https://api.monday.com/v2"
+
+
+def close_budget_connection() -> None:
+    """For threads that end: close their connection to the shared budget, if they opened one."""
+    from integrations.monday.shared_budget import close_budget_connection as close
+
+    close()
 
 
 def default_api_url() -> str:
@@ -207,6 +228,15 @@ def default_api_url() -> str:
 def for_connection(conn: MondayConnection, **kwargs: Any) -> MondayClient:
     """The one factory: a client for this connection's token and API URL (the one place where
     sandbox or live is decided for Monday.com)."""
-    # Clients made for the same connection object share one budget tracker (see BudgetTracker).
-    kwargs.setdefault("budget", conn.__dict__.setdefault("_monday_budget", BudgetTracker()))
+    if conn.pk is not None:
+        # One budget per token for every process, in the database; its windows are on the
+        # wall clock every process shares (a test stack or the benchmark may pass its own).
+        from integrations.monday.shared_budget import budget_for  # needs the database
+
+        kwargs.setdefault("budget", budget_for(conn.pk))
+        kwargs.setdefault("clock", time.time)
+    else:
+        # A connection not yet saved (checking a token): this process's own tracker, shared by
+        # the clients made for the same connection object.
+        kwargs.setdefault("budget", conn.__dict__.setdefault("_monday_budget", BudgetTracker()))
     return MondayClient(token=conn.api_token, api_url=conn.api_url or default_api_url(), **kwargs)

@@ -38,13 +38,15 @@ def assert_one_item_per_invoice(live, invoices) -> None:
 
 
 @pytest.fixture
-def waits(monkeypatch):
-    """The Monday client's waits, recorded and shortened (the asked-for seconds are kept)."""
+def waits(monkeypatch, stack):
+    """The Monday client's waits, recorded and shortened (the asked-for seconds are kept, and
+    pass on the shared clock, as the shared Monday budget reads it)."""
     asked: list[float] = []
 
     def wait(self, seconds):
         asked.append(seconds)
         self.stats.waited_seconds += seconds
+        stack.advance(seconds)
 
     monkeypatch.setattr(MondayClient, "_wait", wait)
     return asked
@@ -172,6 +174,7 @@ def test_monday_limits_too_long_to_wait_leave_the_event_pending_then_done(
     assert waits == []  # never slept inside the job
     event = WebhookEvent.objects.get()
     assert event.next_attempt_at is not None and event.state == State.PENDING
+    live.advance(retry_in)  # every worker remembers Monday's wait (the shared Monday budget)
     retry_now()
     assert live.drain() == ["done"]
     assert_one_item_per_invoice(live, [invoice])
