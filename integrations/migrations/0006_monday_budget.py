@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0004_ratebudget_error_counts'),
+        ('integrations', '0005_route_board_rollover'),
     ]
 
     operations = [
