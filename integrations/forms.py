@@ -82,7 +82,8 @@ class RouteColumnsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in self.ROLLOVER_FIELDS:  # left empty: the route keeps what it has
-            self.fields[name].required = False
+            if name in self.fields:  # a read-only viewer's form has none of them
+                self.fields[name].required = False
         self.board = self._chosen_board()
         self._board_choices()
         if self.board is None:
