@@ -109,3 +109,12 @@ def test_fix_posts_need_csrf(route, staff_user):
     assert response.status_code == 403
     assert not ValueMapping.objects.exists()
     assert not AuditEvent.objects.filter(action="mapping.set").exists()
+
+
+def test_view_site_link_goes_to_the_admin_home_not_a_404(admin_client):
+    import re
+
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    href = re.search(r'<a href="([^"]*)">View site</a>', page).group(1)
+    assert href == reverse("admin:index")
+    assert admin_client.get(href).status_code == 200
