@@ -118,3 +118,22 @@ def test_view_site_link_goes_to_the_admin_home_not_a_404(admin_client):
     href = re.search(r'<a href="([^"]*)">View site</a>', page).group(1)
     assert href == reverse("admin:index")
     assert admin_client.get(href).status_code == 200
+
+
+def test_the_interface_spells_monday_com_one_way(admin_client, route):
+    """Visible text says "Monday.com", never a bare "Monday" (code names and URLs aside)."""
+    import re
+
+    from django.utils.html import strip_tags
+
+    pages = [
+        reverse("admin:index"),
+        reverse("admin:mappings_valuemapping_changelist"),
+        reverse("admin:integrations_mondayboard_changelist"),
+    ]
+    for url in pages:
+        html = admin_client.get(url).content.decode()
+        html = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+        text = strip_tags(html).replace("Acme Monday", "")  # the factory's connection name
+        bare = re.findall(r".{0,30}\bMonday\b(?!\.com).{0,30}", text)
+        assert not bare, (url, bare)
