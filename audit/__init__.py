@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audit import correlation
+from audit import acting, correlation
 from audit.redaction import redact
 
 
@@ -24,6 +24,7 @@ def record(
     """Append one audit event and return it.
 
     actor: a User, or a system component name ("webhook", "poll", ...); defaults to "system".
+        A component acting for a signed-in person (audit.acting) is recorded as that person.
     obj: the model instance acted on (type, id and repr are taken from it).
     before/after: JSON-serialisable snapshots; secret-named keys are stripped here, always.
     correlation_id: defaults to the id bound for the work in hand (audit.correlation).
@@ -32,7 +33,7 @@ def record(
 
     from audit.models import AuditEvent
 
-    user = actor if isinstance(actor, AbstractBaseUser) else None
+    user = actor if isinstance(actor, AbstractBaseUser) else acting.current()
     actor_name = user.get_username() if user else (str(actor) if actor else "system")
     if obj is not None:
         object_type = object_type or obj._meta.label

@@ -1,12 +1,16 @@
-"""Read-only admin for the audit trail, filterable and exportable as CSV."""
+"""Read-only admin for the audit trail: in words, in local time, filterable, exportable as CSV."""
 
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 
 from django.contrib import admin
 from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
+from audit import display
 from audit.models import AuditEvent
 
 CSV_FIELDS = [
@@ -24,14 +28,83 @@ CSV_FIELDS = [
 ]
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """The actions present in the trail, listed by what they mean."""
+
+    title = "what happened"
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = AuditEvent.objects.order_by().values_list("action", flat=True).distinct()
+        choices = [(a, display.action_words(a)) for a in actions]
+        return sorted(choices, key=lambda c: c[1].lower())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class PeriodFilter(admin.SimpleListFilter):
+    """Periods counted in local time (today starts at local midnight)."""
+
+    title = "when"
+    parameter_name = "period"
+    PERIODS = {"today": "Today", "7d": "Past 7 days", "30d": "Past 30 days", "month": "This month"}
+
+    def lookups(self, request, model_admin):
+        return list(self.PERIODS.items())
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in self.PERIODS:
+            return queryset
+        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        start = {
+            "today": midnight,
+            "7d": midnight - timedelta(days=6),
+            "30d": midnight - timedelta(days=29),
+            "month": midnight.replace(day=1),
+        }[value]
+        return queryset.filter(created_at__gte=start)
+
+
+class UserFilter(admin.SimpleListFilter):
+    title = "person"
+    parameter_name = "user"
+
+    def lookups(self, request, model_admin):
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(auditevent__isnull=False).distinct()
+        return sorted(
+            ((u.pk, u.get_full_name() or u.get_username()) for u in users), key=lambda c: c[1]
+        )
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor_user_id=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor", "action", "object_repr", "division", "correlation_id"]
-    list_filter = ["action", "object_type", "division", ("created_at", admin.DateFieldListFilter)]
+    list_display = ["when", "who", "what", "about", "division", "summary"]
+    list_display_links = ["when"]
+    list_filter = [ActionFilter, PeriodFilter, UserFilter, "object_type", "division"]
     search_fields = ["object_id", "object_repr", "correlation_id", "actor", "message"]
-    date_hierarchy = "created_at"
     list_select_related = ["actor_user"]
     actions = ["export_csv"]
+    fields = [
+        "when",
+        "who",
+        "what",
+        "about",
+        "kind",
+        "object_id",
+        "division",
+        "summary",
+        "changes",
+        "correlation_id",
+        "internal_name",
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
@@ -42,12 +115,52 @@ class AuditEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="When", ordering="created_at")
+    def when(self, event):
+        return display.when(event.created_at)
+
+    @admin.display(description="Who", ordering="actor")
+    def who(self, event):
+        return display.actor_words(event)
+
+    @admin.display(description="What happened", ordering="action")
+    def what(self, event):
+        return display.action_words(event.action)
+
+    @admin.display(description="About", ordering="object_repr")
+    def about(self, event):
+        return event.object_repr or "—"
+
+    @admin.display(description="Kind of record", ordering="object_type")
+    def kind(self, event):
+        return display.object_kind(event.object_type)
+
+    @admin.display(description="Internal name", ordering="action")
+    def internal_name(self, event):
+        return event.action
+
+    @admin.display(description="Details")
+    def summary(self, event):
+        return display.message_words(event.message)
+
+    @admin.display(description="What changed")
+    def changes(self, event):
+        lines = display.change_lines(event.before, event.after)
+        if not lines:
+            return "—"
+        return format_html(
+            '<ul class="audit-changes" style="margin:0;padding:0;list-style:none">{}</ul>',
+            format_html_join("", "<li>{}</li>", ((x,) for x in lines)),
+        )
+
     @admin.action(description="Export selected events as CSV")
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
         writer = csv.writer(response)
-        writer.writerow(CSV_FIELDS)
-        for event in queryset.iterator():
-            writer.writerow([getattr(event, f) for f in CSV_FIELDS])
+        writer.writerow([*CSV_FIELDS, "what_happened", "who"])
+        for event in queryset.select_related("actor_user").iterator():
+            row = [getattr(event, f) for f in CSV_FIELDS]
+            row[0] = timezone.localtime(event.created_at).isoformat()  # local, offset shown
+            writer.writerow([*row, display.action_words(event.action), display.actor_words(event)])
         return response

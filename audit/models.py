@@ -38,7 +38,9 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_repr}"
+        from audit import display  # local time with its zone, like every other audit screen
+
+        return f"{display.when(self.created_at)}: {display.action_words(self.action)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -58,7 +58,7 @@ class UnmappedFilter(admin.SimpleListFilter):
 
 class BulkMapForm(forms.Form):
     route = forms.ModelChoiceField(queryset=Route.objects.none())
-    monday_value = forms.CharField(max_length=255, label="Monday value")
+    monday_value = forms.CharField(max_length=255, label="Monday.com value")
 
 
 class ReferenceAdmin(admin.ModelAdmin):
@@ -96,7 +96,7 @@ class ReferenceAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    @admin.display(description="Monday value per route")
+    @admin.display(description="Monday.com value per route")
     def mapped_to(self, obj):
         pairs = getattr(obj, "mapped", [])
         return format_html_join("", "<div>{}: <b>{}</b></div>", pairs) if pairs else "—"
@@ -129,7 +129,7 @@ class ReferenceAdmin(admin.ModelAdmin):
         form.fields["monday_value"].widget.attrs.update(list="monday-values")
         return found
 
-    @admin.action(description="Map selected codes to one Monday value…")
+    @admin.action(description="Map selected codes to one Monday.com value…")
     def bulk_map(self, request, queryset):
         divisions = {row.division_id for row in queryset}
         form = BulkMapForm(request.POST if "apply" in request.POST else None)
@@ -172,7 +172,7 @@ class ReferenceAdmin(admin.ModelAdmin):
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Map to one Monday value",
+            "title": "Map to one Monday.com value",
             "form": form,
             "suggestions": suggestions,
             "queryset": queryset,

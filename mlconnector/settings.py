@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "mlconnector.two_factor.AdminTwoFactorMiddleware",  # ADMIN_REQUIRE_2FA
     "django.contrib.messages.middleware.MessageMiddleware",
+    "audit.acting.ActingUserMiddleware",  # audit events name the signed-in person
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]

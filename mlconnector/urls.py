@@ -1,10 +1,13 @@
 """URL configuration: admin, health, OAuth callbacks, the Exact webhook."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 from mlconnector.health import healthz
 from mlconnector.two_factor import two_factor
+
+# There is no public site: the admin's "View site" link leads back to the admin home, not to a 404.
+admin.site.site_url = reverse_lazy("admin:index")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

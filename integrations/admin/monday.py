@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from integrations.errors import IntegrationError
 from integrations.models import ConnectionStatus, MondayBoard, MondayConnection
 from integrations.monday import connections as monday_connections
+from integrations.monday.errors import MondayAuthError
 
 STATUS_COLOURS = {
     ConnectionStatus.CONNECTED: "#2e7d32",
@@ -50,6 +51,14 @@ class MondayConnectionForm(forms.ModelForm):
                     name=cleaned.get("name", ""),
                     token=token,
                     connection=self.instance,
+                )
+            except MondayAuthError as err:
+                # The token itself was refused: say so on the field that holds it.
+                self.add_error(
+                    "token",
+                    f"Monday.com did not accept this token (it said: “{err}”). Copy it again "
+                    "from Monday.com → your avatar → Developers → My access tokens, and paste "
+                    "it here.",
                 )
             except IntegrationError as err:
                 raise forms.ValidationError(str(err)) from err

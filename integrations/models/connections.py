@@ -159,6 +159,7 @@ class MondayBoard(models.Model):
     class Meta:
         unique_together = [("connection", "board_id")]
         ordering = ["name"]
+        verbose_name = "Monday.com board"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.board_id})"

@@ -73,7 +73,7 @@ def test_one_bulk_mapping_and_one_bulk_resync_fix_all_twenty(stack, twenty_flagg
         "/admin/mappings/costcenter/",
         {"action": "bulk_map", "_selected_action": [c.pk for c in centers]},
     )
-    assert form.status_code == 200 and "Map to one Monday value" in form.content.decode()
+    assert form.status_code == 200 and "Map to one Monday.com value" in form.content.decode()
     applied = client.post(
         "/admin/mappings/costcenter/",
         {

@@ -29,6 +29,30 @@ def test_admin_index_shows_connection_health_and_sandbox_banner(admin_client, ro
     assert "Background worker: not seen yet" in page
 
 
+def test_health_panel_headings_are_column_headers_that_do_not_wrap_per_letter(admin_client, route):
+    """The dashboard's own CSS gives every `.module table th` width:100% with break-word, which
+    broke our headings one letter per line; the panel overrides that for its own table."""
+    import re
+
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    panel = page[page.index('id="connection-health"') :]
+    thead = re.search(r"<thead>(.*?)</thead>", panel, re.S).group(1)
+    headings = re.findall(r'<th scope="col">([^<]+)</th>', thead)
+    assert headings == [
+        "Connection",
+        "Status",
+        "Last successful sync",
+        "Events waiting",
+        "Flagged",
+        "Budget",
+    ]
+    assert '<table class="health-table">' in panel
+    style = re.search(r"<style>(.*?)</style>", panel, re.S).group(1)
+    rule = re.search(r"#connection-health \.health-table th\s*\{([^}]*)\}", style).group(1)
+    assert "width: auto" in rule and "word-break: normal" in rule
+    assert "{#" not in panel and "dashboard.css" not in panel  # template comments stay hidden
+
+
 def test_review_queue_lists_flagged_items_with_reason_and_missing_mapping(admin_client, route):
     route.columns = {"gl_account": "gl"}
     route.save()
@@ -85,3 +109,31 @@ def test_fix_posts_need_csrf(route, staff_user):
     assert response.status_code == 403
     assert not ValueMapping.objects.exists()
     assert not AuditEvent.objects.filter(action="mapping.set").exists()
+
+
+def test_view_site_link_goes_to_the_admin_home_not_a_404(admin_client):
+    import re
+
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    href = re.search(r'<a href="([^"]*)">View site</a>', page).group(1)
+    assert href == reverse("admin:index")
+    assert admin_client.get(href).status_code == 200
+
+
+def test_the_interface_spells_monday_com_one_way(admin_client, route):
+    """Visible text says "Monday.com", never a bare "Monday" (code names and URLs aside)."""
+    import re
+
+    from django.utils.html import strip_tags
+
+    pages = [
+        reverse("admin:index"),
+        reverse("admin:mappings_valuemapping_changelist"),
+        reverse("admin:integrations_mondayboard_changelist"),
+    ]
+    for url in pages:
+        html = admin_client.get(url).content.decode()
+        html = re.sub(r"<(script|style)\b.*?</\1>", "", html, flags=re.S)
+        text = strip_tags(html).replace("Acme Monday", "")  # the factory's connection name
+        bare = re.findall(r".{0,30}\bMonday\b(?!\.com).{0,30}", text)
+        assert not bare, (url, bare)

@@ -229,6 +229,19 @@ def test_admin_add_with_a_rejected_token_shows_the_error_and_creates_nothing(
     assert not MondayConnection.objects.exists()
 
 
+def test_a_rejected_token_is_shown_on_the_token_field_in_words(admin_client, mocked_http):
+    mocked_http.post(API, status=401, json=UNAUTHENTICATED)
+    response = admin_client.post(
+        "/admin/integrations/mondayconnection/add/", {"name": "Finance", "token": "bad"}
+    )
+    form = response.context["adminform"].form
+    assert not form.non_field_errors()
+    (message,) = form.errors["token"]
+    assert message.startswith("Monday.com did not accept this token")
+    assert "Not Authenticated" in message and "My access tokens" in message
+    assert not MondayConnection.objects.exists()
+
+
 BOARDS = {
     "data": {
         "boards": [
