@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0005_route_board_rollover"),
+        ("integrations", "0006_monday_budget"),
     ]
 
     operations = [
