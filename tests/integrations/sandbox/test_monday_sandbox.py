@@ -820,21 +820,25 @@ def test_a_request_refused_by_the_budget_does_not_burn_its_idempotency_key(clock
 
 
 def test_a_concurrent_duplicate_gets_409_with_retry_after(sandbox, board, served):
-    sandbox.latency = 0.4
+    # The first request holds its key while it sleeps in the sandbox; the second is sent only
+    # once the key is claimed, and the sleep is long enough for it to be parsed and validated
+    # on a loaded CI machine (0.4 s and a 1 s wait for the claim flaked under load).
+    sandbox.latency = 3.0
     headers = {"Authorization": TOKEN, "Idempotency-Key": "k-1"}
     body = {"query": CREATE, "variables": {"board": board, "name": "INV-1"}}
     results = {}
 
     def first():
-        results["first"] = requests.post(served, json=body, headers=headers, timeout=5)
+        results["first"] = requests.post(served, json=body, headers=headers, timeout=15)
 
     thread = threading.Thread(target=first)
     thread.start()
-    for _ in range(100):
-        if sandbox.requests or sandbox._idempotency._entries:
+    for _ in range(1000):
+        if sandbox._idempotency._entries:
             break
         threading.Event().wait(0.01)
-    second = requests.post(served, json=body, headers=headers, timeout=5)
+    assert sandbox._idempotency._entries, "the first request never claimed its key"
+    second = requests.post(served, json=body, headers=headers, timeout=15)
     thread.join()
     assert second.status_code == 409
     assert second.headers["Retry-After"] == "1"
