@@ -8,9 +8,9 @@ import uuid
 from integrations import sync
 from integrations.benchmark import measure
 from integrations.benchmark.world import add_invoices, build_world
-from integrations.exact import client as exact_client
 from integrations.exact import connections as exact_connections
 from integrations.exact import odata
+from integrations.exact import responses as exact_responses
 from integrations.exact.entities import parse_document, parse_line
 from integrations.exact.specs import spec_for
 from integrations.monday import client as monday_client
@@ -78,8 +78,8 @@ def _one_record(world, key: str) -> None:
             "$select": odata.select(spec.line_select),
         },
     )
-    (row,), _ = exact_client.collection(header)
-    rows, _ = exact_client.collection(lines)
+    (row,), _ = exact_responses.collection(header)
+    rows, _ = exact_responses.collection(lines)
     doc = parse_document(spec, division, row, [parse_line(spec, r) for r in rows])
     item = item_builder.build_item(
         route, doc, load_context(route, division), sync.board_columns(route)

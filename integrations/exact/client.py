@@ -10,13 +10,10 @@ per-company budget first. Answers become frozen dataclasses (entities.py), never
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
 from collections.abc import Callable, Iterator
-from decimal import Decimal
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -31,7 +28,7 @@ from integrations.errors import (
 )
 from integrations.exact import company, readers
 from integrations.exact.ratelimit import SharedBudget
-from integrations.exact.responses import error_from_response
+from integrations.exact.responses import collection, error_from_response, parse_json
 
 logger = logging.getLogger(__name__)
 
@@ -293,31 +290,3 @@ class ExactClient(readers.EntityReaders, company.CompanyReaders):
                     "exact.paging.capped", extra={"endpoint": self.endpoint(path), "pages": pages}
                 )
                 return
-
-
-def parse_json(response: requests.Response, endpoint: str) -> dict:
-    content_type = response.headers.get("Content-Type", "")
-    if "json" not in content_type:
-        logger.error(
-            "exact.response.not_json", extra={"endpoint": endpoint, "content_type": content_type}
-        )
-        raise UnexpectedResponse(f"Exact Online answered {endpoint} in another format than JSON.")
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError as exc:
-        raise UnexpectedResponse(f"Exact Online's answer on {endpoint} is not valid JSON.") from exc
-
-
-def collection(payload: Any) -> tuple[list[dict], str | None]:
-    """(rows, next link) from `{"d": {"results": [...], "__next": ...}}` or `{"d": {...}}`."""
-    try:
-        data = payload["d"]
-    except (KeyError, TypeError) as exc:
-        raise UnexpectedResponse("Exact Online's answer has no 'd' envelope.") from exc
-    if isinstance(data, list):
-        return data, None
-    if isinstance(data, dict) and isinstance(data.get("results"), list):
-        return data["results"], data.get("__next") or None
-    if isinstance(data, dict):
-        return [data], None
-    raise UnexpectedResponse("Exact Online's answer has an unexpected shape.")

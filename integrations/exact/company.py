@@ -5,7 +5,6 @@ into ExactClient (client.py), which provides get/iter_pages/request."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from integrations.errors import RemoteUnavailable, UnexpectedResponse
 from integrations.exact import odata
@@ -19,6 +18,7 @@ from integrations.exact.entities import (
     parse_gl_account,
     parse_me,
 )
+from integrations.exact.responses import collection, parse_json
 
 ME_SELECT = (
     "UserID",
@@ -51,7 +51,7 @@ class CompanyReaders:
         """The signed-in Exact user (current/Me; not counted in the daily limit)."""
         # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=SystemSystemMe
         payload = self.get("current/Me", division=None, params={"$select": odata.select(ME_SELECT)})
-        rows, _ = _collection(payload)
+        rows, _ = collection(payload)
         if not rows:
             raise UnexpectedResponse("Exact Online's current/Me answer had no user.")
         return parse_me(rows[0])
@@ -133,17 +133,9 @@ class CompanyReaders:
                 if sub.get("Topic") == topic and sub.get("CallbackURL") == callback_url:
                     return sub
             raise
-        from integrations.exact.client import parse_json
-
-        rows, _ = _collection(parse_json(response, "webhooks/WebhookSubscriptions"))
+        rows, _ = collection(parse_json(response, "webhooks/WebhookSubscriptions"))
         return rows[0] if rows else {}
 
     def delete_webhook_subscription(self, division: int, subscription_id: uuid.UUID | str) -> None:
         path = f"webhooks/WebhookSubscriptions({odata.guid(subscription_id)})"
         self.request("DELETE", path, division=division)
-
-
-def _collection(payload: Any):
-    from integrations.exact.client import collection  # client.py mixes this class in
-
-    return collection(payload)

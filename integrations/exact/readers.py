@@ -8,7 +8,6 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from integrations.exact import odata
 from integrations.exact.bulk import BulkReaders
@@ -28,6 +27,7 @@ from integrations.exact.feeds import (
     newest_by_id,
     with_last,
 )
+from integrations.exact.responses import collection
 from integrations.exact.specs import EntitySpec, spec_for
 from integrations.models import Entity
 
@@ -59,7 +59,7 @@ class EntityReaders(BulkReaders):
             "$select": odata.select(spec.header_select),
             "$top": "1",
         }
-        rows, _ = _collection(self.get(spec.header_path, division=division, params=params))
+        rows, _ = collection(self.get(spec.header_path, division=division, params=params))
         if not rows:
             return None
         lines = self._lines_for(spec, division, [uuid.UUID(str(rows[0][spec.key_field]))])
@@ -230,7 +230,7 @@ class EntityReaders(BulkReaders):
         for feed in spec.sync_feeds:
             params = {"modified": odata.datetime_(start), "endPoint": odata.string(feed.endpoint)}
             # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=ReadSyncSyncSyncTimestamp
-            rows, _ = _collection(
+            rows, _ = collection(
                 self.get("read/sync/Sync/SyncTimestamp", division=division, params=params)
             )
             value = rows[0].get("TimeStampAsBigInt") if rows else None
@@ -242,9 +242,3 @@ class EntityReaders(BulkReaders):
     # --- reference data ------------------------------------------------------------------
 
     # --- webhook subscriptions -------------------------------------------------------------
-
-
-def _collection(payload: Any):
-    from integrations.exact.client import collection
-
-    return collection(payload)

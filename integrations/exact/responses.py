@@ -1,9 +1,13 @@
-"""Reading Exact's failed answers: the status and Exact's own message mapped to the B4 error
-hierarchy (never the body: it may echo what we sent)."""
+"""Reading Exact's answers: the JSON envelope (`d`, `results`, `__next`) with amounts as Decimal,
+and failed answers mapped to the B4 error hierarchy with Exact's own message (never the body:
+it may echo what we sent)."""
 
 from __future__ import annotations
 
 import json
+import logging
+from decimal import Decimal
+from typing import Any
 
 import requests
 
@@ -14,7 +18,10 @@ from integrations.errors import (
     ReconnectRequired,
     RemoteRejected,
     RemoteUnavailable,
+    UnexpectedResponse,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def error_from_response(response: requests.Response, endpoint: str) -> IntegrationError:
@@ -55,3 +62,31 @@ def exact_message(response: requests.Response) -> str:
         pass
     value = str(value or response.headers.get("Reason", "") or "").strip()
     return value[:300]
+
+
+def parse_json(response: requests.Response, endpoint: str) -> dict:
+    content_type = response.headers.get("Content-Type", "")
+    if "json" not in content_type:
+        logger.error(
+            "exact.response.not_json", extra={"endpoint": endpoint, "content_type": content_type}
+        )
+        raise UnexpectedResponse(f"Exact Online answered {endpoint} in another format than JSON.")
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError as exc:
+        raise UnexpectedResponse(f"Exact Online's answer on {endpoint} is not valid JSON.") from exc
+
+
+def collection(payload: Any) -> tuple[list[dict], str | None]:
+    """(rows, next link) from `{"d": {"results": [...], "__next": ...}}` or `{"d": {...}}`."""
+    try:
+        data = payload["d"]
+    except (KeyError, TypeError) as exc:
+        raise UnexpectedResponse("Exact Online's answer has no 'd' envelope.") from exc
+    if isinstance(data, list):
+        return data, None
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        return data["results"], data.get("__next") or None
+    if isinstance(data, dict):
+        return [data], None
+    raise UnexpectedResponse("Exact Online's answer has an unexpected shape.")
