@@ -1,35 +1,14 @@
 """Q_BROKER picks django-q2's broker: the database (default) or Redis at REDIS_URL."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-FERNET_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE="
+from tests.subprocess_settings import run_python
 
 
-def _q_cluster(env: dict) -> subprocess.CompletedProcess:
+def _q_cluster(env: dict):
     """Load the production settings module in a fresh process; print Q_CLUSTER as JSON."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "Q_", "REDIS"))}
-    clean.update(
-        DEBUG="true",
-        SECRET_KEY="x" * 50,
-        FIELD_ENCRYPTION_KEY=FERNET_KEY,
-        DJANGO_SETTINGS_MODULE="mlconnector.settings",
-        PYTHONPATH=str(ROOT),
-        **env,
-    )
     code = "import json, django; django.setup(); from django.conf import settings; print(json.dumps(settings.Q_CLUSTER))"
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        env=clean,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_python(code, env, drop=("Q_", "REDIS"))
 
 
 def test_the_database_broker_is_the_default():

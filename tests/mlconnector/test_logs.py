@@ -2,13 +2,8 @@
 work in hand, and never a secret. Plain text stays the default."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-FERNET_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE="
+from tests.subprocess_settings import run_python
 
 # Logged the way product code logs: a stable event name, details in `extra`.
 SCRIPT = """
@@ -26,24 +21,8 @@ log.info("exact.oauth.callback.failed Authorization: Bearer BEARER-SECRET-3")
 """
 
 
-def _run(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "LOG_"))}
-    clean.update(
-        DEBUG="true",
-        SECRET_KEY="x" * 50,
-        FIELD_ENCRYPTION_KEY=FERNET_KEY,
-        DJANGO_SETTINGS_MODULE="mlconnector.settings",
-        PYTHONPATH=str(ROOT),
-        **env,
-    )
-    return subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env=clean,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def _run(env: dict):
+    return run_python(SCRIPT, env, drop=("LOG_",))
 
 
 def test_json_lines_carry_the_event_name_and_correlation_id_and_no_secret():

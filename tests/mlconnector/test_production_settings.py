@@ -5,10 +5,9 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-FERNET_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE="
+from tests.subprocess_settings import FERNET_KEY, ROOT, run_python
+
 NAMES = [
     "SECURE_SSL_REDIRECT",
     "SESSION_COOKIE_SECURE",
@@ -23,30 +22,12 @@ NAMES = [
 
 
 def _settings(env: dict) -> dict:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO", "SECURE_", "SESSION_", "CSRF_", "TRUST_", "ADMIN_"))
-    }
-    clean.update(
-        DEBUG="false",
-        SECRET_KEY="x" * 50,
-        FIELD_ENCRYPTION_KEY=FERNET_KEY,
-        DJANGO_SETTINGS_MODULE="mlconnector.settings",
-        PYTHONPATH=str(ROOT),
-        **env,
-    )
     code = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         f"print(json.dumps({{n: getattr(s, n) for n in {NAMES!r}}}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env=clean,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_python(
+        code, env, drop=("SECURE_", "SESSION_", "CSRF_", "TRUST_", "ADMIN_"), debug="false"
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -1,13 +1,9 @@
 """Optional Sentry: on only with SENTRY_DSN, no personal data, every event scrubbed of secrets."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-FERNET_KEY = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdDE="
+from tests.subprocess_settings import run_python
+
 SECRETS = ["RT-1", "BEARER-2", "AT-3", "CODE-4", "SESSION-5", "CS-6", "RT-7", "AT-8"]
 
 
@@ -68,24 +64,8 @@ if client.is_active():
 """
 
 
-def _run(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "SENTRY"))}
-    clean.update(
-        DEBUG="true",
-        SECRET_KEY="x" * 50,
-        FIELD_ENCRYPTION_KEY=FERNET_KEY,
-        DJANGO_SETTINGS_MODULE="mlconnector.settings",
-        PYTHONPATH=str(ROOT),
-        **env,
-    )
-    return subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        env=clean,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def _run(env: dict):
+    return run_python(SCRIPT, env, drop=("SENTRY",))
 
 
 def test_without_a_dsn_sentry_is_never_initialised():
