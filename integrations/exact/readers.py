@@ -43,8 +43,6 @@ def _from_modified_cursor(since: int) -> datetime:
 
 
 class EntityReaders(BulkReaders):
-    # --- user and divisions --------------------------------------------------------------
-
     # --- documents -------------------------------------------------------------------------
 
     def get_document(self, entity: str, division: int, key: uuid.UUID) -> ExactDocument | None:
