@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from integrations.errors import IntegrationError
+from integrations.errors import IntegrationError, plain_action, plain_reason
 from integrations.exact import connections
 from integrations.models import ConnectionStatus, ExactConnection, ExactDivision
 
@@ -128,7 +128,10 @@ class ExactConnectionAdmin(admin.ModelAdmin):
         try:
             result = connections.test_exact_connection(conn)
         except IntegrationError as exc:
-            messages.error(request, f"Test failed: {exc.message} {exc.hint}".strip())
+            # What failed and what to do, in words; Exact's own sentence goes to the log only.
+            messages.error(
+                request, f"Test failed: {plain_reason(exc)}. {plain_action(exc)}".strip()
+            )
             return self._back(pk)
         expiry = result["token_expires_at"]
         expiry_text = timezone.localtime(expiry).strftime("%Y-%m-%d %H:%M:%S") if expiry else "?"

@@ -216,7 +216,22 @@ def test_test_connection_failure_is_a_message_not_a_traceback(admin_client, mock
     response = admin_client.post(
         reverse("admin:integrations_exactconnection_test", args=[conn.pk]), follow=True
     )
-    assert response.status_code == 200 and "Test failed" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200 and "Test failed" in html
+    assert "did not accept this connection" in html and "Reconnect Exact Online" in html
+
+
+def test_a_failed_test_says_what_failed_in_words_not_exacts_own_sentence(admin_client, mocked_http):
+    conn = factories.make_exact_connection(base_url=BASE)
+    odata = {"error": {"code": "", "message": {"lang": "", "value": "Forbidden: Me (Hid)"}}}
+    mocked_http.get(f"{BASE}/api/v1/current/Me", status=403, json=odata)
+    response = admin_client.post(
+        reverse("admin:integrations_exactconnection_test", args=[conn.pk]), follow=True
+    )
+    html = response.content.decode()
+    assert "Test failed: Exact refused access." in html
+    assert "tick this division on the consent page" in html
+    assert "Forbidden: Me (Hid)" not in html
 
 
 def test_divisions_are_picked_in_the_inline(admin_client):
