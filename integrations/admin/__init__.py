@@ -1,3 +1,3 @@
 """The admin, one module per area; importing them registers their ModelAdmins."""
 
-from integrations.admin import connections, monday, reconcile, review, routes  # noqa: F401
+from integrations.admin import alerts, connections, monday, reconcile, review, routes  # noqa: F401
