@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 
 from django.contrib import admin
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from audit import display
+from audit import display, periods
 from audit.models import AuditEvent
 
 CSV_FIELDS = [
@@ -48,23 +47,15 @@ class PeriodFilter(admin.SimpleListFilter):
 
     title = "when"
     parameter_name = "period"
-    PERIODS = {"today": "Today", "7d": "Past 7 days", "30d": "Past 30 days", "month": "This month"}
 
     def lookups(self, request, model_admin):
-        return list(self.PERIODS.items())
+        return list(periods.PERIODS.items())
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value not in self.PERIODS:
+        span = periods.datetime_range(self.value() or "")
+        if span is None:
             return queryset
-        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-        start = {
-            "today": midnight,
-            "7d": midnight - timedelta(days=6),
-            "30d": midnight - timedelta(days=29),
-            "month": midnight.replace(day=1),
-        }[value]
-        return queryset.filter(created_at__gte=start)
+        return queryset.filter(created_at__gte=span[0], created_at__lt=span[1])
 
 
 class UserFilter(admin.SimpleListFilter):
