@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from audit import display, periods
+from audit import display, periods, scopes
 from audit.models import AuditEvent
 
 CSV_FIELDS = [
@@ -74,11 +74,101 @@ class UserFilter(admin.SimpleListFilter):
         return queryset.filter(actor_user_id=self.value()) if self.value() else queryset
 
 
+class ObjectTypeFilter(admin.SimpleListFilter):
+    """The kinds of record in the trail, by name ("Route", "Sales invoice item")."""
+
+    title = "kind of record"
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        types = AuditEvent.objects.exclude(object_type="").order_by().values_list("object_type")
+        choices = [(t, display.object_kind(t)) for (t,) in types.distinct()]
+        return sorted(choices, key=lambda c: c[1].lower())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
+class DivisionFilter(admin.SimpleListFilter):
+    """Divisions by code and name; events of no division are not a choice of their own."""
+
+    title = "division"
+    parameter_name = "division"
+
+    def lookups(self, request, model_admin):
+        codes = AuditEvent.objects.filter(division__isnull=False).order_by("division")
+        names = scopes.division_names()
+        return [
+            (str(code), f"{code} {names.get(code, '')}".strip())
+            for code in codes.values_list("division", flat=True).distinct()
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value() or ""
+        return queryset.filter(division=int(value)) if value.isdigit() else queryset
+
+
+class RouteFilter(admin.SimpleListFilter):
+    """Events about a route and what belongs to it (its items, its mappings)."""
+
+    title = "route"
+    parameter_name = "route"
+
+    def lookups(self, request, model_admin):
+        return scopes.routes()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(scopes.route_events(self.value())) if self.value() else queryset
+
+
+class RecordFilter(admin.SimpleListFilter):
+    """A text box: an Exact number or key, for every event about that document."""
+
+    title = "document"
+    parameter_name = "record"
+    template = "admin/audit/record_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        # The other filters and the search stay as they are when a number is typed here.
+        self.kept = [
+            (name, value)
+            for name, values in request.GET.lists()
+            for value in values
+            if name not in (self.parameter_name, "p")
+        ]
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return []
+
+    def has_output(self):
+        return True
+
+    def choices(self, changelist):
+        yield {
+            "value": self.value() or "",
+            "kept": self.kept,
+            "clear": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        return queryset.filter(scopes.record_events(value)) if value else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["when", "who", "what", "about", "division", "summary"]
     list_display_links = ["when"]
-    list_filter = [ActionFilter, PeriodFilter, UserFilter, "object_type", "division"]
+    list_filter = [
+        RecordFilter,
+        ActionFilter,
+        PeriodFilter,
+        UserFilter,
+        RouteFilter,
+        ObjectTypeFilter,
+        DivisionFilter,
+    ]
     search_fields = ["object_id", "object_repr", "correlation_id", "actor", "message"]
     list_select_related = ["actor_user"]
     actions = ["export_csv"]
