@@ -148,7 +148,6 @@ class RecordFilter(admin.SimpleListFilter):
         yield {
             "value": self.value() or "",
             "kept": self.kept,
-            "clear": changelist.get_query_string(remove=[self.parameter_name]),
         }
 
     def queryset(self, request, queryset):
@@ -158,7 +157,7 @@ class RecordFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["when", "who", "what", "about", "division", "summary"]
+    list_display = ["when", "who", "what", "about", "division_code", "summary"]
     list_display_links = ["when"]
     list_filter = [
         RecordFilter,
@@ -211,6 +210,10 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="About", ordering="object_repr")
     def about(self, event):
         return event.object_repr or "—"
+
+    @admin.display(description="Division", ordering="division", empty_value="")
+    def division_code(self, event):
+        return event.division  # blank, not "-", for events that concern no division
 
     @admin.display(description="Kind of record", ordering="object_type")
     def kind(self, event):

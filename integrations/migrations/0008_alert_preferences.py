@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                     "daily_digest",
                     models.BooleanField(
                         default=True,
-                        help_text="Once a day, the items newly flagged for review, with links to them. Sent to finance reviewers.",
+                        help_text="Every morning at 06:40, the items newly flagged for review, with links to them. Sent to finance reviewers.",
                         verbose_name="Daily digest of flagged items",
                     ),
                 ),

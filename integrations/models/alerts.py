@@ -33,8 +33,8 @@ class AlertPreferences(models.Model):
     daily_digest = models.BooleanField(
         "Daily digest of flagged items",
         default=True,
-        help_text="Once a day, the items newly flagged for review, with links to them. "
-        "Sent to finance reviewers.",
+        help_text="Every morning at 06:40, the items newly flagged for review, with links to "
+        "them. Sent to finance reviewers.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

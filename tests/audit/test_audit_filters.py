@@ -95,5 +95,6 @@ def test_kinds_of_record_and_divisions_are_shown_in_words(admin_client, route):
     divisions = filter_block(page, "division")
     assert ">101 Division 101</a>" in divisions
     assert re.findall(r"<a [^>]*>([^<]*)</a>", divisions) == ["All", "101 Division 101"]
+    assert re.findall(r'<td class="field-division_code">([^<]*)</td>', page) == ["", "101", "101"]
     assert len(shown(admin_client, division=101)) == 2
     assert len(shown(admin_client, object_type=Route._meta.label)) == 1
