@@ -33,7 +33,9 @@ def when(value: datetime) -> str:
 
 def footer(why: str) -> str:
     link = absolute(reverse("admin:integrations_alertpreferences_mine"))
-    return f"\n\n--\nYou receive this because {why}.\nSwitch these emails off under My alerts: {link}\n"
+    return (
+        f"\n--\nYou receive this because {why}.\nSwitch these emails off under My alerts: {link}\n"
+    )
 
 
 @dataclass(frozen=True)
@@ -79,25 +81,30 @@ def monday_needs_attention(name: str, reason: str, change_path: str) -> Mail:
     return Mail(f"Monday.com connection “{name}” needs attention", body)
 
 
-def dead_events(events: list, total: int, queue_path: str) -> Mail:
-    """events: WebhookEvent rows (the first LISTED of `total`)."""
-    notices = plural(total, "change notice", "change notices")
+@dataclass(frozen=True)
+class DeadNotice:
+    at: datetime
+    what: str  # "Sales invoice 20260042 changed in division 101 Amsterdam"
+    error: str
+
+
+def dead_events(notices: list[DeadNotice], total: int, queue_path: str) -> Mail:
+    """notices: the first LISTED of `total`."""
+    count = plural(total, "change notice", "change notices")
     lines = [
-        f"{notices} from Exact Online could not be processed after repeated "
-        f"attempts. {'It waits' if total == 1 else 'They wait'} with the error in the review "
-        "queue; Retry sends one through again once the cause is fixed.",
+        f"{count} from Exact Online could not be processed after repeated attempts. "
+        f"{'It waits' if total == 1 else 'They wait'} with the error in the review queue; "
+        "Retry sends one through again once the cause is fixed.",
         "",
     ]
-    for event in events:
-        division = f", division {event.division}" if event.division is not None else ""
-        lines.append(f"- {when(event.processed_at)}: {event.topic} {event.action}{division}")
-        if event.last_error:
-            lines.append(f"  {plain_reason(event.last_error)}")
-    if total > len(events):
-        lines.append(f"- and {plural(total - len(events), 'more', 'more')}")
+    for notice in notices:
+        lines.append(f"- {when(notice.at)}: {notice.what}")
+        if notice.error:
+            lines.append(f"  {plain_reason(notice.error)}")
+    if total > len(notices):
+        lines.append(f"- and {plural(total - len(notices), 'more', 'more')}")
     lines += ["", f"Review and retry them here:\n{absolute(queue_path)}#dead-events", ""]
-    subject = f"{notices} from Exact Online failed"
-    return Mail(subject, "\n".join(lines))
+    return Mail(f"{count} from Exact Online failed", "\n".join(lines))
 
 
 @dataclass(frozen=True)

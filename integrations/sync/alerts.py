@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,13 +26,16 @@ from integrations.models import (
     AlertKind,
     AlertPreferences,
     ConnectionStatus,
+    Entity,
     ExactConnection,
+    ExactDivision,
     MondayConnection,
     SentAlert,
     SyncedRecord,
     WebhookEvent,
 )
 from integrations.sync import alert_mail
+from integrations.sync.routing import TOPIC_ENTITIES
 from mappings.roles import FINANCE_REVIEWER
 
 logger = logging.getLogger(__name__)
@@ -155,16 +158,40 @@ def check_dead_events() -> int:
     dead = WebhookEvent.objects.filter(state=WebhookEvent.State.DEAD, processed_at__isnull=False)
     if last and last.covers_until:
         dead = dead.filter(processed_at__gt=last.covers_until)
-    dead = list(dead.order_by("processed_at"))
-    if not dead:
+    total = dead.count()
+    if not total:
         return 0
-    until = dead[-1].processed_at
-    message = alert_mail.dead_events(
-        dead[: alert_mail.LISTED], len(dead), reverse("admin:review_queue")
-    )
+    until = dead.aggregate(until=Max("processed_at"))["until"]
+    listed = list(dead.order_by("processed_at")[: alert_mail.LISTED])
+    notices = _described(listed)
+    message = alert_mail.dead_events(notices, total, reverse("admin:review_queue"))
     return _send_once(
         AlertKind.DEAD_EVENTS, f"dead:{until.isoformat()}", message, covers_until=until
     )
+
+
+ACTIONS = {"Create": "created", "Update": "changed", "Delete": "deleted"}
+
+
+def _described(events: list[WebhookEvent]) -> list[alert_mail.DeadNotice]:
+    """Each event in words: the kind of document, its number when it was synced before, what
+    happened to it in Exact, and the division by name."""
+    numbers = dict(
+        SyncedRecord.objects.filter(exact_key__in={e.exact_key for e in events})
+        .exclude(exact_number="")
+        .values_list("exact_key", "exact_number")
+    )
+    divisions = dict(ExactDivision.objects.exclude(name="").values_list("code", "name"))
+    notices = []
+    for event in events:
+        entity = TOPIC_ENTITIES.get(event.topic)
+        kind = Entity(entity).label[:-1] if entity else f"{event.topic} record"  # "Sales invoice"
+        number = numbers.get(event.exact_key, "")
+        what = f"{kind} {number}".strip() + f" {ACTIONS.get(event.action, 'sent')}"
+        if event.division is not None:
+            what += f" in division {event.division} {divisions.get(event.division, '')}".rstrip()
+        notices.append(alert_mail.DeadNotice(event.processed_at, what, event.last_error))
+    return notices
 
 
 def send_alerts() -> int:

@@ -134,20 +134,22 @@ def dead_event(n: int, *, when=None) -> WebhookEvent:
     )
 
 
-def test_dead_events_are_mailed_once_per_batch(staff_user, reviewer):
+def test_dead_events_are_mailed_once_per_batch(staff_user, reviewer, route):
     dead_event(1)
     dead_event(2)
     assert send_alerts() == 1
     (message,) = mail.outbox
     assert message.to == ["admin@example.test"]
     assert message.subject == "[ml-connector] 2 change notices from Exact Online failed"
-    assert message.body.count("SalesInvoices Update, division 101") == 2
+    assert message.body.count("Sales invoice changed in division 101 Division 101") == 2
     assert "Monday.com is unavailable (HTTP 503)." in message.body
     assert f"{BASE}{reverse('admin:review_queue')}#dead-events" in message.body
     assert "never in a mail" not in message.body  # no raw webhook body
     assert send_alerts() == 0
-    dead_event(3, when=timezone.now() + timedelta(seconds=1))
+    third = dead_event(3, when=timezone.now() + timedelta(seconds=1))
+    make_synced_record(route, key=third.exact_key, number="20260042")
     assert send_alerts() == 1
+    assert "Sales invoice 20260042 changed in division 101" in mail.outbox[1].body
     assert mail.outbox[1].subject.endswith("1 change notice from Exact Online failed")
     assert "processed after repeated attempts. It waits" in mail.outbox[1].body.replace("\n", " ")
 
