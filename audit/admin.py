@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 from django.contrib import admin
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -82,11 +83,18 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         types = AuditEvent.objects.exclude(object_type="").order_by().values_list("object_type")
-        choices = [(t, display.object_kind(t)) for (t,) in types.distinct()]
+        choices = []
+        for (object_type,) in types.distinct():
+            choices += scopes.kinds(object_type) or [
+                (object_type, display.object_kind(object_type))
+            ]
         return sorted(choices, key=lambda c: c[1].lower())
 
     def queryset(self, request, queryset):
-        return queryset.filter(object_type=self.value()) if self.value() else queryset
+        if not self.value():
+            return queryset
+        condition = scopes.kind_events(self.value())
+        return queryset.filter(condition if condition is not None else Q(object_type=self.value()))
 
 
 class DivisionFilter(admin.SimpleListFilter):

@@ -12,6 +12,8 @@ _division_names: list[Callable[[], dict[int, str]]] = []
 _routes: list[Callable[[], list[tuple[str, str]]]] = []
 _route_events: list[Callable[[str], Q]] = []
 _record_events: list[Callable[[str], Q]] = []
+_kinds: list[Callable[[str], list[tuple[str, str]]]] = []
+_kind_events: list[Callable[[str], Q | None]] = []
 
 
 def register(
@@ -20,6 +22,8 @@ def register(
     routes: Callable[[], list[tuple[str, str]]] | None = None,
     route_events: Callable[[str], Q] | None = None,
     record_events: Callable[[str], Q] | None = None,
+    kinds: Callable[[str], list[tuple[str, str]]] | None = None,
+    kind_events: Callable[[str], Q | None] | None = None,
 ) -> None:
     """Add an app's answers. Each callable is asked per request; registering twice is harmless."""
     for hooks, fn in (
@@ -27,6 +31,8 @@ def register(
         (_routes, routes),
         (_route_events, route_events),
         (_record_events, record_events),
+        (_kinds, kinds),
+        (_kind_events, kind_events),
     ):
         if fn is not None and fn not in hooks:
             hooks.append(fn)
@@ -58,3 +64,18 @@ def route_events(route_id: str) -> Q:
 def record_events(text: str) -> Q:
     """The events about the document(s) an Exact number or key names."""
     return _any(_record_events, text)
+
+
+def kinds(object_type: str) -> list[tuple[str, str]]:
+    """Finer kinds an app splits an object type into ("Sales invoice item", "Purchase order
+    item" for one model), as (filter value, words); [] when it does not split it."""
+    return [choice for fn in _kinds for choice in fn(object_type)]
+
+
+def kind_events(value: str) -> Q | None:
+    """The events of a finer kind from kinds(); None when no app knows the value."""
+    for fn in _kind_events:
+        condition = fn(value)
+        if condition is not None:
+            return condition
+    return None

@@ -8,6 +8,7 @@ from django.db.models.functions import Cast
 
 import audit.scopes
 from integrations.models import ExactDivision, Route, SyncedRecord, WebhookEvent
+from integrations.sync.wording import document_kind
 from mappings.models import ValueMapping
 
 # A search for a document matches at most this many (a number like "2026" matches many).
@@ -63,9 +64,29 @@ def record_events(text: str) -> Q:
     )
 
 
+ITEM = SyncedRecord._meta.label
+
+
+def kinds(object_type: str) -> list[tuple[str, str]]:
+    """Items by the kind of document they hold: "Sales invoice item", "Purchase order item"."""
+    if object_type != ITEM:
+        return []
+    entities = Route.objects.filter(records__isnull=False).values_list("entity", flat=True)
+    return [(f"{ITEM}:{e}", f"{document_kind(e)} item") for e in sorted(set(entities))]
+
+
+def kind_events(value: str) -> Q | None:
+    if not value.startswith(f"{ITEM}:"):
+        return None
+    items = SyncedRecord.objects.filter(route__entity=value.split(":", 1)[1])
+    return Q(object_type=ITEM, object_id__in=_ids_as_text(items))
+
+
 audit.scopes.register(
     division_names=division_names,
     routes=routes,
     route_events=route_events,
     record_events=record_events,
+    kinds=kinds,
+    kind_events=kind_events,
 )

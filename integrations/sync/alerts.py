@@ -26,7 +26,6 @@ from integrations.models import (
     AlertKind,
     AlertPreferences,
     ConnectionStatus,
-    Entity,
     ExactConnection,
     ExactDivision,
     MondayConnection,
@@ -36,6 +35,7 @@ from integrations.models import (
 )
 from integrations.sync import alert_mail
 from integrations.sync.routing import TOPIC_ENTITIES
+from integrations.sync.wording import document_kind
 from mappings.roles import FINANCE_REVIEWER
 
 logger = logging.getLogger(__name__)
@@ -185,7 +185,7 @@ def _described(events: list[WebhookEvent]) -> list[alert_mail.DeadNotice]:
     notices = []
     for event in events:
         entity = TOPIC_ENTITIES.get(event.topic)
-        kind = Entity(entity).label[:-1] if entity else f"{event.topic} record"  # "Sales invoice"
+        kind = document_kind(entity) if entity else f"{event.topic} record"
         number = numbers.get(event.exact_key, "")
         what = f"{kind} {number}".strip() + f" {ACTIONS.get(event.action, 'sent')}"
         if event.division is not None:

@@ -90,7 +90,7 @@ def test_kinds_of_record_and_divisions_are_shown_in_words(admin_client, route):
     audit.record("retention.purged")  # no division, no object
     page = admin_client.get(URL).content.decode()
     kinds = filter_block(page, "kind of record")
-    assert ">Route</a>" in kinds and ">Synced record</a>" in kinds
+    assert ">Route</a>" in kinds and ">Sales invoice item</a>" in kinds
     assert not [t for t in re.findall(r"<a [^>]*>([^<]*)</a>", kinds) if "." in t]
     divisions = filter_block(page, "division")
     assert ">101 Division 101</a>" in divisions
@@ -98,3 +98,6 @@ def test_kinds_of_record_and_divisions_are_shown_in_words(admin_client, route):
     assert re.findall(r'<td class="field-division_code">([^<]*)</td>', page) == ["", "101", "101"]
     assert len(shown(admin_client, division=101)) == 2
     assert len(shown(admin_client, object_type=Route._meta.label)) == 1
+    items = "integrations.SyncedRecord:sales_invoice"
+    assert len(shown(admin_client, object_type=items)) == 1
+    assert shown(admin_client, object_type="integrations.SyncedRecord:purchase_order") == []

@@ -33,7 +33,7 @@ def test_the_audit_trail_narrows_to_one_document_and_to_one_route(page, live_ser
     expect(rows).to_have_count(5)
     sidebar = page.locator("#changelist-filter")
     expect(sidebar).to_contain_text("By kind of record")
-    expect(sidebar.get_by_role("link", name="Synced record")).to_be_visible()
+    expect(sidebar.get_by_role("link", name="Sales invoice item")).to_be_visible()
     expect(sidebar.get_by_role("link", name="101 Division 101")).to_be_visible()
     assert "integrations." not in " ".join(sidebar.get_by_role("link").all_inner_texts())
 
