@@ -231,7 +231,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     def internal_name(self, event):
         return event.action
 
-    @admin.display(description="Details")
+    @admin.display(description="Details", empty_value="")
     def summary(self, event):
         return display.message_words(event.message)
 
