@@ -243,3 +243,16 @@ def test_my_alerts_shows_an_admin_the_connection_and_event_alerts(admin_client):
     assert 'name="connection"' in page and 'name="dead_events"' in page
     assert 'name="daily_digest"' not in page
     assert "My alerts</a>" in admin_client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_scheduled_tasks_send_the_alerts_and_the_digest(staff_user, reviewer, route):
+    from integrations import tasks
+    from integrations.schedules import SCHEDULES
+
+    by_name = {spec.name: spec for spec in SCHEDULES}
+    assert by_name["alerts"].func == "integrations.tasks.send_alerts"
+    assert by_name["daily-digest"].func == "integrations.tasks.send_daily_digest"
+    mark_needs_reauth(route.exact_connection, reason="invalid_grant")
+    flagged(route, 1, at=timezone.now())
+    assert tasks.send_alerts() == 1 and tasks.send_daily_digest() == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["admin@example.test", "rita@example.test"]
