@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 
 from django.contrib import admin
+from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from audit import display
+from audit import display, periods, scopes
 from audit.models import AuditEvent
 
 CSV_FIELDS = [
@@ -48,23 +48,15 @@ class PeriodFilter(admin.SimpleListFilter):
 
     title = "when"
     parameter_name = "period"
-    PERIODS = {"today": "Today", "7d": "Past 7 days", "30d": "Past 30 days", "month": "This month"}
 
     def lookups(self, request, model_admin):
-        return list(self.PERIODS.items())
+        return list(periods.PERIODS.items())
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value not in self.PERIODS:
+        span = periods.datetime_range(self.value() or "")
+        if span is None:
             return queryset
-        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-        start = {
-            "today": midnight,
-            "7d": midnight - timedelta(days=6),
-            "30d": midnight - timedelta(days=29),
-            "month": midnight.replace(day=1),
-        }[value]
-        return queryset.filter(created_at__gte=start)
+        return queryset.filter(created_at__gte=span[0], created_at__lt=span[1])
 
 
 class UserFilter(admin.SimpleListFilter):
@@ -83,11 +75,107 @@ class UserFilter(admin.SimpleListFilter):
         return queryset.filter(actor_user_id=self.value()) if self.value() else queryset
 
 
+class ObjectTypeFilter(admin.SimpleListFilter):
+    """The kinds of record in the trail, by name ("Route", "Sales invoice item")."""
+
+    title = "kind of record"
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        types = AuditEvent.objects.exclude(object_type="").order_by().values_list("object_type")
+        choices = []
+        for (object_type,) in types.distinct():
+            choices += scopes.kinds(object_type) or [
+                (object_type, display.object_kind(object_type))
+            ]
+        return sorted(choices, key=lambda c: c[1].lower())
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        condition = scopes.kind_events(self.value())
+        return queryset.filter(condition if condition is not None else Q(object_type=self.value()))
+
+
+class DivisionFilter(admin.SimpleListFilter):
+    """Divisions by code and name; events of no division are not a choice of their own."""
+
+    title = "division"
+    parameter_name = "division"
+
+    def lookups(self, request, model_admin):
+        codes = AuditEvent.objects.filter(division__isnull=False).order_by("division")
+        names = scopes.division_names()
+        return [
+            (str(code), f"{code} {names.get(code, '')}".strip())
+            for code in codes.values_list("division", flat=True).distinct()
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value() or ""
+        return queryset.filter(division=int(value)) if value.isdigit() else queryset
+
+
+class RouteFilter(admin.SimpleListFilter):
+    """Events about a route and what belongs to it (its items, its mappings)."""
+
+    title = "route"
+    parameter_name = "route"
+
+    def lookups(self, request, model_admin):
+        return scopes.routes()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(scopes.route_events(self.value())) if self.value() else queryset
+
+
+class RecordFilter(admin.SimpleListFilter):
+    """A text box: an Exact number or key, for every event about that document."""
+
+    title = "document"
+    parameter_name = "record"
+    template = "admin/audit/record_filter.html"
+
+    def __init__(self, request, params, model, model_admin):
+        # The other filters and the search stay as they are when a number is typed here.
+        self.kept = [
+            (name, value)
+            for name, values in request.GET.lists()
+            for value in values
+            if name not in (self.parameter_name, "p")
+        ]
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        return []
+
+    def has_output(self):
+        return True
+
+    def choices(self, changelist):
+        yield {
+            "value": self.value() or "",
+            "kept": self.kept,
+        }
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip()
+        return queryset.filter(scopes.record_events(value)) if value else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["when", "who", "what", "about", "division", "summary"]
+    list_display = ["when", "who", "what", "about", "division_code", "summary"]
     list_display_links = ["when"]
-    list_filter = [ActionFilter, PeriodFilter, UserFilter, "object_type", "division"]
+    list_filter = [
+        RecordFilter,
+        ActionFilter,
+        PeriodFilter,
+        UserFilter,
+        RouteFilter,
+        ObjectTypeFilter,
+        DivisionFilter,
+    ]
     search_fields = ["object_id", "object_repr", "correlation_id", "actor", "message"]
     list_select_related = ["actor_user"]
     actions = ["export_csv"]
@@ -131,6 +219,10 @@ class AuditEventAdmin(admin.ModelAdmin):
     def about(self, event):
         return event.object_repr or "—"
 
+    @admin.display(description="Division", ordering="division", empty_value="")
+    def division_code(self, event):
+        return event.division  # blank, not "-", for events that concern no division
+
     @admin.display(description="Kind of record", ordering="object_type")
     def kind(self, event):
         return display.object_kind(event.object_type)
@@ -139,7 +231,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     def internal_name(self, event):
         return event.action
 
-    @admin.display(description="Details")
+    @admin.display(description="Details", empty_value="")
     def summary(self, event):
         return display.message_words(event.message)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 ACTIONS: dict[str, str] = {
     "admin.2fa.device_added": "Added an authenticator app for the second sign-in step",
     "admin.2fa.enrolled": "Set up the second sign-in step",
+    "alerts.preferences_changed": "Changed their alert emails",
     "exact.connected": "Connected Exact Online",
     "exact.division_moved": "Moved an Exact Online division to another connection",
     "exact.needs_reauth": "Exact Online needs to be authorized again",

@@ -40,6 +40,10 @@ SCHEDULES: list[ScheduleSpec] = [
         daily_at=time(4, 40),
     ),
     ScheduleSpec("retention", "integrations.tasks.purge_old_rows", daily_at=time(5, 40)),
+    # Alert emails: conditions checked every 5 minutes (each mailed once, sync/alerts.py); the
+    # reviewers' digest in the next free hour slot, in their inbox before the working day.
+    ScheduleSpec("alerts", "integrations.tasks.send_alerts", minutes=5),
+    ScheduleSpec("daily-digest", "integrations.tasks.send_daily_digest", daily_at=time(6, 40)),
 ]
 
 

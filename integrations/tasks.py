@@ -66,3 +66,15 @@ def purge_old_rows() -> dict:
     from integrations.sync import retention
 
     return retention.purge_old_rows()
+
+
+def send_alerts() -> int:
+    from integrations.sync import alerts
+
+    return alerts.send_alerts()
+
+
+def send_daily_digest() -> int:
+    from integrations.sync import alerts
+
+    return alerts.send_daily_digest()

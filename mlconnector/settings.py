@@ -205,6 +205,22 @@ elif Q_BROKER != "orm":
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
 # --- end retention
 
+# --- Alert emails (integrations/sync/alerts.py): to administrators when a connection needs
+# re-authorization or its tokens near Exact's 30-day idle expiry and when webhook events go
+# dead; a daily digest of newly flagged items to the finance reviewers. Links in them start with
+# PUBLIC_BASE_URL. EMAIL_URL (django-environ): smtp+tls://user:password@host:587, or
+# consolemail:// (printed to the console: the development default).
+# Reference: https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
+globals().update(EMAIL_CONFIG)  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ...
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ml-connector <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = "[ml-connector] "
+EMAIL_TIMEOUT = 20  # seconds: an unreachable mail server never holds a worker for long
+# --- end alert emails
+
 # Integrations: "sandbox" talks to the local emulations, "live" to the real APIs.
 # "auto" picks sandbox when no Exact Online client id is configured and DEBUG is on.
 # Exact Online

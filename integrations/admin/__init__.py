@@ -1,3 +1,11 @@
 """The admin, one module per area; importing them registers their ModelAdmins."""
 
-from integrations.admin import connections, monday, reconcile, review, routes  # noqa: F401
+from integrations.admin import (  # noqa: F401
+    alerts,
+    audit_scopes,
+    connections,
+    monday,
+    reconcile,
+    review,
+    routes,
+)

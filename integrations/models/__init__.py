@@ -1,5 +1,6 @@
 """The integrations app's models, one module per area; every model is importable from here."""
 
+from integrations.models.alerts import AlertKind, AlertPreferences, SentAlert
 from integrations.models.connections import (
     ConnectionStatus,
     ExactConnection,
@@ -20,6 +21,8 @@ from integrations.models.routes import (
 )
 
 __all__ = [
+    "AlertKind",
+    "AlertPreferences",
     "ColumnRole",
     "ConnectionStatus",
     "Entity",
@@ -32,6 +35,7 @@ __all__ = [
     "RateBudget",
     "Route",
     "RouteBoard",
+    "SentAlert",
     "SyncedLine",
     "SyncedRecord",
     "WebhookEvent",

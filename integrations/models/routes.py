@@ -145,6 +145,9 @@ class SyncedRecord(models.Model):
     caught_by_polling = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # When the record last went from clean to flagged (the review queue's "flagged" date and
+    # the daily digest's "newly flagged"); kept while it stays flagged, cleared when it clears.
+    flagged_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         constraints = [

@@ -261,6 +261,8 @@ def _record_success(route, rec, item, doc, result, via, correlation_id, outcome)
     rec.monday_item_id = result.item_id
     rec.content_hash = item.content_hash
     rec.state = State.FLAGGED if item.flagged else State.SYNCED
+    # The date it joined the review queue; a re-write while still flagged keeps it.
+    rec.flagged_at = (rec.flagged_at if was_flagged else timezone.now()) if item.flagged else None
     rec.review_reasons = list(item.reasons)
     rec.snapshot = {**item.snapshot, "columns": item.column_values}
     rec.exact_number = str(doc.number or "")

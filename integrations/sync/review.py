@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
+from audit import periods
 from integrations.models import ExactDivision, MondayBoard, Route, SyncedRecord, WebhookEvent
 from integrations.sync.links import exact_record_url, monday_item_url
 from integrations.sync.wording import format_money, plain_reason
@@ -64,10 +67,13 @@ class ReviewFilters:
     division: str = ""
     reason: str = ""
     q: str = ""
+    document_date: str = ""  # a period name (audit.periods.PERIODS)
+    flagged: str = ""  # a period name: when the item joined the queue
 
     @classmethod
     def from_query(cls, query) -> ReviewFilters:
-        return cls(*(query.get(name, "").strip() for name in ("route", "division", "reason", "q")))
+        names = ("route", "division", "reason", "q", "document_date", "flagged")
+        return cls(*(query.get(name, "").strip() for name in names))
 
 
 def review_rows(filters: ReviewFilters | None = None) -> list[ReviewRow]:
@@ -86,6 +92,7 @@ def review_rows(filters: ReviewFilters | None = None) -> list[ReviewRow]:
         records = records.filter(
             Q(exact_number__icontains=filters.q) | Q(snapshot__account__icontains=filters.q)
         )
+    records = _in_periods(records, filters)
     records = list(
         records.select_related("route", "route__exact_connection").order_by("-synced_at", "-pk")
     )
@@ -108,6 +115,21 @@ def review_rows(filters: ReviewFilters | None = None) -> list[ReviewRow]:
     names = division_names(routes.values())
     rows = [_row(rec, mapped, allowed, names) for rec in records]
     return [r for r in rows if not filters.reason or r.category == filters.reason]
+
+
+def _in_periods(records, filters: ReviewFilters):
+    """The document date (an ISO date in the snapshot) and the flagged date, each in a period."""
+    dates = periods.date_range(filters.document_date)
+    if dates is not None:
+        # As text: lookups on a JSON key compare JSON values, not ISO date strings.
+        as_text = Cast(KT("snapshot__date"), output_field=CharField())
+        records = records.annotate(document_date=as_text).filter(
+            document_date__gte=dates[0].isoformat(), document_date__lt=dates[1].isoformat()
+        )
+    span = periods.datetime_range(filters.flagged)
+    if span is not None:
+        records = records.filter(flagged_at__gte=span[0], flagged_at__lt=span[1])
+    return records
 
 
 def _boards(routes) -> dict[tuple[int, str], MondayBoard]:
@@ -195,6 +217,7 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
         "route": [(str(r.pk), r.name) for r in routes],
         "division": [(str(c), f"{c} {by_code.get(c, '')}".strip()) for c in codes],
         "reason": REASON_CHOICES,
+        "period": list(periods.PERIODS.items()),
     }
 
 

@@ -27,3 +27,11 @@ def format_money(amount, currency: str = "") -> str:
 def plain_reason(text: str) -> str:
     """A stored review reason without markdown emphasis (older rows carry "*Cost center*")."""
     return _MARKUP.sub(r"“\1”", text or "").replace("→", "—")
+
+
+def document_kind(entity: str) -> str:
+    """ "sales_invoice" -> "Sales invoice": one document of a route's entity, in words."""
+    from integrations.models import Entity
+
+    label = str(Entity(entity).label) if entity in Entity.values else entity.replace("_", " ")
+    return label[:-1] if label.endswith("s") else label

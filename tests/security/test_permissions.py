@@ -118,3 +118,47 @@ def test_anonymous_visitors_never_reach_a_connection_page(guarded):
         assert response.status_code in (302, 405), url
         if response.status_code == 302:
             assert response["Location"].startswith("/admin/login/"), url
+
+
+def admin_index_links(client) -> set[str]:
+    import re
+
+    page = client.get(reverse("admin:index")).content.decode()
+    return set(re.findall(r'<th scope="row"[^>]*>\s*<a href="(/admin/[^"]+)"', page))
+
+
+def test_a_reviewers_admin_home_lists_only_the_review_mappings_and_audit_pages(reviewer, route):
+    client = login(reviewer)
+    assert admin_index_links(client) == {
+        "/admin/integrations/syncedrecord/",  # the items and their review queue
+        "/admin/integrations/route/",  # read-only: which board a document goes to
+        "/admin/mappings/glaccount/",
+        "/admin/mappings/costcenter/",
+        "/admin/mappings/valuemapping/",
+        "/admin/audit/auditevent/",
+    }
+    home = client.get(reverse("admin:index")).content.decode()
+    assert reverse("admin:review_queue") in home
+    for name in (
+        "integrations_webhookevent_changelist",
+        "integrations_pollcursor_changelist",
+        "integrations_exactconnection_changelist",
+        "integrations_mondayconnection_changelist",
+        "django_q_schedule_changelist",
+        "django_q_ormq_changelist",
+        "django_q_failure_changelist",
+        "django_q_success_changelist",
+        "auth_user_changelist",
+    ):
+        COUNTS["bad inputs tried: requests by users without the right"] += 1
+        assert client.get(reverse(f"admin:{name}")).status_code == 403, name
+    queue = client.get(reverse("admin:review_queue")).content.decode()
+    assert "Dead webhook events" not in queue  # the administrators' (they are mailed)
+
+
+def test_an_admin_still_sees_the_task_queues_cursors_and_dead_events(staff_user, route):
+    links = admin_index_links(login(staff_user))
+    assert {"/admin/integrations/webhookevent/", "/admin/integrations/pollcursor/"} <= links
+    assert any(link.startswith("/admin/django_q/") for link in links)
+    queue = login(staff_user).get(reverse("admin:review_queue")).content.decode()
+    assert "Dead webhook events" in queue
