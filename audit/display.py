@@ -36,6 +36,7 @@ ACTIONS: dict[str, str] = {
     "records.resynced": "Synced items again on request",
     "retention.purged": "Removed old records past their keeping period",
     "route.board_rolled_over": "Moved the route on to a new board",
+    "route.board_full": "Monday.com found the board full",
     "route.changed": "Changed a route",
     "route.created": "Created a route",
     "route.imported": "Imported a route's settings",

@@ -33,7 +33,7 @@ def process_webhook_event(event_id: int) -> str:
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None or event.state in (WebhookEvent.State.DONE, WebhookEvent.State.IGNORED):
         return "skipped"
-    return inbox.process_webhook_event(event)
+    return inbox.process_webhook_event(event, wait=True)
 
 
 def retry_due_events() -> int:

@@ -181,6 +181,9 @@ class MondayBudget(models.Model):
     reset_at = models.DateTimeField(null=True, blank=True)
     pending = models.BigIntegerField(default=0)  # reserved in this window, not yet answered
     carried = models.BigIntegerField(default=0)  # reserved in earlier windows, not yet answered
+    # The reservations behind pending + carried, {ref: [points, window, deadline]}: one a
+    # request in flight, so a reservation whose worker died expires instead of staying counted.
+    in_flight = models.JSONField(default=dict, blank=True)
     daily_day = models.DateField(null=True, blank=True)  # UTC
     daily_calls = models.IntegerField(default=0)
     daily_blocked_until = models.DateTimeField(null=True, blank=True)

@@ -30,6 +30,7 @@ class Reservation:
     wait: float = 0.0
     window: int = -1
     points: int = 0
+    ref: str = ""  # its entry in the shared budget's ledger of requests in flight
 
 
 @dataclass

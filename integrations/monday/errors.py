@@ -60,6 +60,11 @@ class MondayRejected(MondayErrorMixin, RemoteRejected):
     """Monday refused the request as sent (validation, item name too long, board full)."""
 
 
+class BoardFull(MondayRejected):
+    """The board holds as many items as Monday allows (ItemsLimitationException): a new item
+    needs another board; the refused create made nothing."""
+
+
 class MondayColumnError(MondayRejected):
     """A column id or value Monday refused; `column_id` and `label` say which and what."""
 

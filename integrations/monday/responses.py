@@ -10,6 +10,7 @@ from typing import Any
 
 from integrations.errors import IntegrationError, RateLimited, UnexpectedResponse
 from integrations.monday.errors import (
+    BoardFull,
     BudgetExhausted,
     ComplexityExceeded,
     DailyLimitExceeded,
@@ -42,7 +43,7 @@ _CODES: dict[str, type[IntegrationError]] = {
     "ColumnValueException": MondayColumnError,
     "InvalidArgumentException": MondayRejected,
     "ItemNameTooLongException": MondayRejected,
-    "ItemsLimitationException": MondayRejected,
+    "ItemsLimitationException": BoardFull,
     "CursorException": MondayRejected,
     # Unconfirmed: the code Monday gives a document that fails validation.
     "GRAPHQL_VALIDATION_FAILED": MondayRejected,

@@ -5,7 +5,9 @@ Monday gives a token 10,000,000 complexity points a minute (personal tokens; ref
 monday.md "Limits"), the window resetting 60 s after its first call, and each answer reports
 `complexity { before after query reset_in_x_seconds }`. A worker reserves the expected points
 of its request here before sending it and waits for the window's reset when they do not fit;
-the answer trues the reservation up to what Monday charged. Every call is also counted against
+the answer trues the reservation up to what Monday charged. Each reservation is kept in a
+ledger with a deadline: a worker killed mid-request never trues its reservation up, so after
+RESERVATION_TTL its points come back instead of staying counted. Every call is also counted against
 the plan's daily call limit (settings.MONDAY_DAILY_CALL_LIMIT, off by default).
 
 Monday writes happen inside the pipeline's transaction (row locks on the synced records), so
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from integrations.models import MondayBudget
 from integrations.monday.budget import Reservation
+from integrations.monday.client import MondayClient
 from integrations.monday.errors import BudgetExhausted, DailyLimitExceeded
 
 WINDOW_SECONDS = 60.0
@@ -34,6 +38,9 @@ RESET_MARGIN = 0.5
 # An answer whose reset lies more than half a window from the one we know is of another window.
 HALF_WINDOW = WINDOW_SECONDS / 2
 SIDE_ALIAS = "monday_budget"
+# A reservation not trued up by then belongs to a worker that died mid-request: no request of
+# ours lasts longer than the client's connect + read timeouts, and a few seconds' margin.
+RESERVATION_TTL = float(sum(MondayClient.timeout)) + 10.0
 
 _side = threading.local()
 
@@ -160,9 +167,25 @@ class SharedMondayBudget:
     # --- the rules -----------------------------------------------------------------------
 
     @staticmethod
-    def _roll(row: MondayBudget, now: float) -> None:
+    def _expire(row: MondayBudget, now: float) -> None:
+        """Give back the points of reservations past their deadline (their worker died). Should
+        the request answer after all, record() charges what Monday says it cost."""
+        for ref, (points, window, deadline) in list((row.in_flight or {}).items()):
+            if deadline > now:
+                continue
+            del row.in_flight[ref]
+            if window == row.window:
+                row.pending = max(row.pending - points, 0)
+            else:
+                row.carried = max(row.carried - points, 0)
+            if row.remaining is not None:
+                row.remaining += points
+
+    @classmethod
+    def _roll(cls, row: MondayBudget, now: float) -> None:
         """Start a new window once the known one has reset. Every reservation still in flight
-        is carried into it, however old: Monday may charge it there."""
+        is carried into it (Monday may charge it there) until its deadline passes."""
+        cls._expire(row, now)
         if row.daily_day != _at(now).date():
             row.daily_day, row.daily_calls = _at(now).date(), 0
         if row.daily_blocked_until and now >= row.daily_blocked_until.timestamp():
@@ -206,7 +229,14 @@ class SharedMondayBudget:
             row.remaining -= need
         row.pending += need
         row.daily_calls += 1
-        return Reservation(wait=0.0, window=row.window, points=need)
+        ref = ""
+        if need:
+            ref = uuid.uuid4().hex[:16]
+            row.in_flight = {
+                **(row.in_flight or {}),
+                ref: [need, row.window, now + RESERVATION_TTL],
+            }
+        return Reservation(wait=0.0, window=row.window, points=need, ref=ref)
 
     @staticmethod
     def _settle(row: MondayBudget, reservation: Reservation) -> bool:
@@ -214,6 +244,8 @@ class SharedMondayBudget:
         current window's `remaining` (reserved in it, or carried into it: all are)."""
         if reservation.window < 0:
             return False
+        if reservation.ref and (row.in_flight or {}).pop(reservation.ref, None) is None:
+            return False  # expired: its points were given back then
         if reservation.window == row.window:
             row.pending = max(row.pending - reservation.points, 0)
             return True

@@ -1,19 +1,24 @@
 """Webhook bursts coalesced: the job of one event takes every due event of the same division and
-topic (entity) with it, reads their documents from Exact together (key-batched filters) and
-writes their items in the poll's batched, idempotent requests. A lone event is a batch of one:
-nothing waits for company. Each event still ends in its own state (inbox.py decides it)."""
+topic (entity) with it, reads their documents from Exact together and writes their items in the
+poll's batched, idempotent requests. Each event still ends in its own state (inbox.py decides).
+
+How they are read is decided in read_plan.py: through the route's sync feed from its cursor or
+by key-batched filters, whichever costs fewer calls; and while the division's daily calls run
+short, a fresh event first waits a read window for others to join it (hold_for_company)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db.models import F
 from django.utils import timezone
 
 from integrations.errors import IntegrationError, RemoteRejected
+from integrations.exact.ratelimit import SharedBudget
 from integrations.models import SyncedRecord, WebhookEvent
-from integrations.sync import records
+from integrations.sync import feed_reads, read_plan, records
 
 logger = logging.getLogger(__name__)
 State = WebhookEvent.State
@@ -22,17 +27,76 @@ State = WebhookEvent.State
 # page is; the cap keeps one job well inside the job timeout at Monday's pace. The rest of a
 # larger burst is taken by the jobs of the events left behind.
 MAX_BATCH = 200
+# Events taken by a job that reads the feed: the feed is written page by page (1,000 documents
+# each, as a poll writes it), and every due event whose document it holds is done with it.
+MAX_FEED_BATCH = 1000
 
 
-def claim_siblings(event: WebhookEvent) -> list[WebhookEvent]:
-    """Claim the other due events of the event's division and topic for this job, each with the
-    same conditional UPDATE a single claim uses (so two jobs never take the same event)."""
+def hold_for_company(event: WebhookEvent, routes) -> tuple[datetime | None, bool]:
+    """Whether the fresh event waits for others before it is read: (the end of its read window,
+    whether this job opened the window), or (None, False) to read it now.
+
+    The window's length is read_plan.read_window, from the division's daily calls left. Events
+    arriving while a window is open join it and are read with it, by the job that opened it.
+    An event waits once: a retried or already waiting one is read when it is due.
+    """
+    if event.attempts or event.next_attempt_at is not None or not routes:
+        return None, False
+    now = timezone.now()
+    state = SharedBudget(routes[0].exact_connection_id).state(event.division)
+    window = read_plan.read_window(state, now)
+    if window <= 0:
+        return None, False
+    open_until = (
+        WebhookEvent.objects.filter(
+            state=State.PENDING,
+            topic=event.topic,
+            division=event.division,
+            attempts=0,
+            next_attempt_at__gt=now,
+        )
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    until = open_until or now + timedelta(seconds=window)
+    held = WebhookEvent.objects.filter(
+        pk=event.pk, state=State.PENDING, next_attempt_at__isnull=True
+    ).update(next_attempt_at=until)
+    if not held:  # another job has taken it meanwhile
+        return None, False
+    event.next_attempt_at = until
+    return until, open_until is None
+
+
+def plan_reads(event: WebhookEvent, routes) -> set[int]:
+    """The routes (ids) whose events are read through their sync feed: where that costs fewer
+    calls than key batches for the events due now (read_plan.feed_is_cheaper)."""
+    due = (
+        WebhookEvent.objects.due()
+        .filter(topic=event.topic, division=event.division)
+        .exclude(pk=event.pk)[: MAX_FEED_BATCH - 1]
+        .count()
+    )
+    return {
+        route.pk
+        for route in routes
+        if read_plan.feed_is_cheaper(
+            due + 1, feed_reads.feed_backlog(route, event.division, event.topic)
+        )
+    }
+
+
+def claim_siblings(event: WebhookEvent, *, limit: int = MAX_BATCH) -> list[WebhookEvent]:
+    """Claim the other due events of the event's division and topic for this job (at most
+    `limit` in all), each with the same conditional UPDATE a single claim uses (so two jobs
+    never take the same event)."""
     candidates = (
         WebhookEvent.objects.due()
         .filter(topic=event.topic, division=event.division)
         .exclude(pk=event.pk)
         .order_by("pk")
-        .values_list("pk", flat=True)[: MAX_BATCH - 1]
+        .values_list("pk", flat=True)[: limit - 1]
     )
     now = timezone.now()
     claimed = [
@@ -48,8 +112,11 @@ def claim_siblings(event: WebhookEvent) -> list[WebhookEvent]:
     return list(WebhookEvent.objects.filter(pk__in=claimed).order_by("pk"))
 
 
-def sync_events(routes, events: list[WebhookEvent]) -> dict[int, IntegrationError]:
-    """Sync every route for these events (one division, one topic). Returns the failure of each
+def sync_events(
+    routes, events: list[WebhookEvent], *, through_feed: set[int] = frozenset()
+) -> dict[int, IntegrationError]:
+    """Sync every route for these events (one division, one topic): the routes in
+    `through_feed` through their sync feed, the others by key batch. Returns the failure of each
     event that failed on its own; an error that concerns the whole batch is raised."""
     division = events[0].division
     failed: dict[int, IntegrationError] = {}
@@ -72,6 +139,19 @@ def sync_events(routes, events: list[WebhookEvent]) -> dict[int, IntegrationErro
     read: dict[int, dict] = {}  # one read serves every route of the same Exact connection
     key_failures: dict[str, IntegrationError] = {}
     for route in routes:
+        if route.pk in through_feed:
+            outcome = feed_reads.sync_through_feed(
+                route,
+                division,
+                events[0].topic,
+                changed,
+                deleted=deleted,
+                correlation_id=correlation_id,
+            )
+            if outcome is not None:
+                for key, exc in outcome.failed.items():
+                    key_failures.setdefault(key, exc)
+                continue  # else a poll is reading the feed: by key batch
         if route.exact_connection_id not in read:
             read[route.exact_connection_id] = records.read_documents(route, division, changed)
         outcome = records.sync_keys(

@@ -13,6 +13,7 @@ from dataclasses import asdict
 
 from django.db import transaction
 from django.db.models import F, Max
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 import audit
@@ -122,6 +123,35 @@ def boards_for(route: Route, docs) -> list[tuple[Route, list]]:
             by_board.setdefault(board_id, []).extend(new_docs[start : start + count])
             start += count
     return [(route_on(route, board_id), part) for board_id, part in by_board.items()]
+
+
+def board_refused(route: Route, refused: dict) -> None:
+    """Monday refused these creates ({Exact key: (board id, error)}) because their board is
+    full: count each such board full, so the next plan rolls over, and let the refused records
+    go to whichever board is current (the refused create made no item). Audited."""
+    limit = max(route.board_item_limit, 1)
+    keys = list(refused)
+    SyncedRecord.objects.filter(route=route, exact_key__in=keys, monday_item_id="").update(
+        monday_board_id="", write_attempts=Greatest(F("write_attempts") - 1, 0)
+    )
+    for board_id in sorted({board for board, _ in refused.values()}):
+        row = RouteBoard.objects.filter(route=route, board_id=board_id).first()
+        if row is None or row.item_count >= limit:
+            continue
+        RouteBoard.objects.filter(pk=row.pk).update(item_count=limit)
+        audit.record(
+            "route.board_full",
+            obj=route,
+            before={"board_id": board_id, "items": row.item_count},
+            after={"board_id": board_id, "items": limit},
+            message=(
+                f"Monday.com refused new items on board {row.name or board_id}: it is full "
+                f"(ml-connector counted {row.item_count} of its items; items added there by "
+                "other means count too). New items go to a new board."
+            ),
+            actor="sync",
+        )
+        logger.info("sync.board.full", extra={"route_id": route.pk, "board_id": board_id})
 
 
 def _reserve(route: Route, period: str, count: int) -> list[tuple[str, int]]:

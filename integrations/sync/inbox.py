@@ -13,6 +13,7 @@ from django_q.tasks import async_task
 
 import audit
 from audit import correlation
+from integrations import waits
 from integrations.errors import IntegrationError, ReconnectRequired
 from integrations.exact.webhooks import WebhookNotification
 from integrations.models import ConnectionStatus, WebhookEvent
@@ -122,20 +123,34 @@ def _finish(event: WebhookEvent, state: str, *, error: str = "", retry: bool = F
     return event.state
 
 
-def process_webhook_event(event: WebhookEvent) -> str:
+def process_webhook_event(event: WebhookEvent, *, wait: bool = False) -> str:
     """Sync every route the event feeds, with every due event of its division and entity
-    (sync/batches.py); returns the event's new state. Idempotent."""
+    (sync/batches.py); returns the event's new state. Idempotent.
+
+    While the division's daily Exact calls run short, a fresh event first waits a read window
+    for others (batches.hold_for_company) and comes back pending. With `wait` (the worker's
+    job) the job that opened the window waits it out and then reads every event in it; the
+    events that joined the window are left to that job.
+    """
     with correlation.bound(f"webhook:{event.pk}"):
-        return _process(event)
+        return _process(event, wait)
 
 
-def _process(event: WebhookEvent) -> str:
+def _process(event: WebhookEvent, wait: bool) -> str:
+    routes = list(routing.routes_for(event.topic, event.division))
+    until, leads = batches.hold_for_company(event, routes)
+    if until is not None:
+        if not (wait and leads):
+            return event.state
+        waits.sleep(max((until - timezone.now()).total_seconds(), 0.0))
     if not _claim(event):  # another worker has it, or it is no longer pending
         event.refresh_from_db(fields=["state"])
         return event.state
-    # Due events of the same division and entity go along: read and written together.
-    events = [event, *batches.claim_siblings(event)]
-    routes = list(routing.routes_for(event.topic, event.division))
+    # Due events of the same division and entity go along: read and written together, through
+    # the sync feed where that costs fewer calls (then every due event goes along).
+    through_feed = batches.plan_reads(event, routes) if routes else set()
+    limit = batches.MAX_FEED_BATCH if through_feed else batches.MAX_BATCH
+    events = [event, *batches.claim_siblings(event, limit=limit)]
     if not routes:
         return _finish_all(events, State.IGNORED, "No enabled route syncs this event any more.")
     if any(r.exact_connection.status != ConnectionStatus.CONNECTED for r in routes):
@@ -143,7 +158,7 @@ def _process(event: WebhookEvent) -> str:
     if any(r.monday_connection.status != ConnectionStatus.CONNECTED for r in routes):
         return _finish_all(events, State.WAITING, "Monday.com needs to be reconnected.")
     try:
-        failed = batches.sync_events(routes, events)
+        failed = batches.sync_events(routes, events, through_feed=through_feed)
     except ReconnectRequired as exc:
         return _finish_all(events, State.WAITING, str(exc))
     except IntegrationError as exc:

@@ -17,7 +17,7 @@ from integrations.models import ColumnRole, MondayBoard, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
 from integrations.monday.connections import mark_monday_needs_attention, upsert_for_connection
-from integrations.monday.errors import MondayColumnError
+from integrations.monday.errors import BoardFull, MondayColumnError
 from integrations.sync import board_rollover, item_builder
 from mappings.resolve import load_context
 
@@ -33,6 +33,12 @@ class WriteOutcome:
     flagged: int = 0
     errors: list[IntegrationError] = field(default_factory=list)
     failed: dict[str, IntegrationError] = field(default_factory=dict)  # by Exact key
+    # Creates Monday refused because the board is full: (board id, error) by Exact key.
+    full: dict[str, tuple[str, BoardFull]] = field(default_factory=dict)
+
+
+# Boards made for one batch whose creates Monday refuses as full, before the refusal is failed.
+FULL_BOARD_ROUNDS = 3
 
 
 def board_columns(route: Route) -> dict[str, dict]:
@@ -86,12 +92,33 @@ def write_documents(
     Each record's row is locked while its item is written, so concurrent workers never create
     two items; a write whose outcome was lost is found again by the Exact key column. An item
     is written on the board it lives on; new items go on the route's current board, which
-    rolls over to a new board before it is full (board_rollover).
+    rolls over to a new board before it is full (board_rollover), or when Monday refuses a
+    create because the board is full: those creates are sent again on the new board.
     """
     outcome = WriteOutcome()
     if not docs:
         return outcome
     by_key: dict[str, SyncedRecord] = {}
+    todo = list(docs)
+    for round_no in range(FULL_BOARD_ROUNDS):
+        full = _write_planned(route, todo, by_key, outcome, via, correlation_id, key_salt)
+        if not full:
+            break
+        # Monday says a board is full (items it holds that we did not count: added by hand,
+        # or the limit was unknown): count it full, so the planner rolls over, and send the
+        # refused creates again, on the new board, in this same job.
+        board_rollover.board_refused(route, full)
+        todo = [d for d in docs if str(d.key) in full]
+        if round_no == FULL_BOARD_ROUNDS - 1:
+            for key, (_, error) in full.items():
+                _record_failure(by_key[key], error, correlation_id, outcome)
+    outcome.records = [by_key[str(d.key)] for d in docs]
+    return outcome
+
+
+def _write_planned(route, docs, by_key, outcome, via, correlation_id, key_salt) -> dict:
+    """Write the documents on the boards the planner picks; returns the creates refused as
+    full, by Exact key."""
     try:
         plan = board_rollover.boards_for(route, docs)
     except ReconnectRequired as exc:  # its mark was rolled back with the planner's transaction
@@ -99,6 +126,7 @@ def write_documents(
             route.monday_connection, reason=f"{exc.message} {exc.hint}".strip()
         )
         raise
+    full: dict[str, tuple[str, BoardFull]] = {}
     for board_route, part in plan:
         done = _write_on_board(
             board_route, part, via=via, correlation_id=correlation_id, key_salt=key_salt
@@ -108,9 +136,9 @@ def write_documents(
         outcome.flagged += done.flagged
         outcome.errors.extend(done.errors)
         outcome.failed.update(done.failed)
+        full.update(done.full)
         by_key.update((rec.exact_key, rec) for rec in done.records)
-    outcome.records = [by_key[str(d.key)] for d in docs]
-    return outcome
+    return full
 
 
 def _write_on_board(route: Route, docs, *, via: str, correlation_id: str, key_salt: str):
@@ -213,6 +241,9 @@ def _write_locked(
     with_lines = []
     for result in results:
         rec, item, doc = locked[result.ref], built[result.ref], docs_by_key[result.ref]
+        if isinstance(result.error, BoardFull) and not rec.monday_item_id:
+            outcome.full[result.ref] = (route.board_id, result.error)  # another board: caller
+            continue
         if result.error is not None:
             _record_failure(rec, result.error, correlation_id, outcome)
             continue

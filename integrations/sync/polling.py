@@ -21,7 +21,7 @@ STALE_CLAIM = timedelta(minutes=15)
 DELETED_FEED = "Deleted"
 
 
-def _claim(cursor: PollCursor) -> bool:
+def claim_cursor(cursor: PollCursor) -> bool:
     """Conditional UPDATE: only one poll of a (route, division, feed) runs at a time."""
     now = timezone.now()
     return bool(
@@ -31,7 +31,7 @@ def _claim(cursor: PollCursor) -> bool:
     )
 
 
-def _release(cursor: PollCursor, *, error: str = "") -> None:
+def release_cursor(cursor: PollCursor, *, error: str = "") -> None:
     fields = {"running_since": None, "last_error": error}
     if not error:
         fields["last_success_at"] = timezone.now()
@@ -63,7 +63,7 @@ def poll_division(route: Route, division: int, *, max_pages: int | None = None) 
 
 def _poll_division(route: Route, division: int, max_pages: int | None) -> dict:
     cursor, _ = PollCursor.objects.get_or_create(route=route, division=division, feed=route.entity)
-    if not _claim(cursor):
+    if not claim_cursor(cursor):
         return {"skipped": "another poll is running"}
     cursor.refresh_from_db()
     counts = {"documents": 0, "written": 0, "unchanged": 0, "flagged": 0, "failed": 0, "pages": 0}
@@ -93,11 +93,11 @@ def _poll_division(route: Route, division: int, max_pages: int | None) -> dict:
                 break
         counts["deleted"] = _poll_deleted(route, division, client)
     except Exception as exc:
-        _release(cursor, error=str(exc)[:500])
+        release_cursor(cursor, error=str(exc)[:500])
         raise
     caught = route.records.filter(division=division, caught_by_polling=True).count()
     PollCursor.objects.filter(pk=cursor.pk).update(caught_by_polling=caught)
-    _release(cursor)
+    release_cursor(cursor)
     if counts["written"]:
         audit.record("poll.completed", actor="poll", obj=route, division=division, after=counts)
     return counts

@@ -9,10 +9,11 @@ from decimal import Decimal, InvalidOperation
 import audit
 from integrations import sync
 from integrations.exact import connections as exact_connections
-from integrations.models import ColumnRole, Route, SyncedRecord
+from integrations.models import ColumnRole, Route, RouteBoard, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday.items import read_board_items
 from integrations.sync import item_builder
+from integrations.sync.board_rollover import route_on
 from mappings.resolve import load_context
 
 # What a finance team checks: the roles below, when the route maps them.
@@ -86,22 +87,47 @@ def _exact_documents(route: Route, division: int, since: date) -> dict[str, obje
     return {k: d for k, d in docs.items() if d.document_date is None or d.document_date >= since}
 
 
+@dataclass(frozen=True)
+class BoardItem:
+    """An item as read from its board, with the route as it writes to that board (its column
+    ids: a rolled-over board has its own) and that board's columns."""
+
+    route: Route
+    columns: dict[str, dict]
+    item: dict
+    texts: dict[str, str]
+
+
+def route_boards(route: Route) -> list[str]:
+    """Every board the route's items are on: its earlier boards (rollover), then its own."""
+    earlier = RouteBoard.objects.filter(route=route, ready=True).exclude(board_id=route.board_id)
+    return [*earlier.order_by("number").values_list("board_id", flat=True), route.board_id]
+
+
+def _board_items(route: Route) -> dict[str, BoardItem]:
+    """Every item on the route's boards, by the Exact key in its key column."""
+    client = monday_client.for_connection(route.monday_connection)
+    found: dict[str, BoardItem] = {}
+    for board_id in route_boards(route):
+        view = route_on(route, board_id)
+        columns = sync.board_columns(view)
+        key_column = view.column(ColumnRole.EXACT_KEY)
+        wanted = [view.column(r) for r in [*COMPARED_ROLES, ColumnRole.DATE]]
+        items = read_board_items(
+            client, board_id, [key_column, *dict.fromkeys(c for c in wanted if c in columns)]
+        )
+        for item in items:
+            texts = {cv["id"]: cv.get("text") or "" for cv in item.get("column_values") or []}
+            key = texts.get(key_column, "").lower()
+            found.setdefault(key, BoardItem(view, columns, item, texts))
+    return found
+
+
 def reconcile(route: Route, division: int, since: date) -> Report:
-    """Compare Exact's documents of the period with the board. Reads only; changes nothing."""
+    """Compare Exact's documents of the period with the items on every board of the route
+    (its earlier boards too). Reads only; changes nothing."""
     report = Report(route=route, division=division, since=since)
-    columns = sync.board_columns(route)
-    key_column = route.column(ColumnRole.EXACT_KEY)
-    date_column = route.column(ColumnRole.DATE)
-    wanted = [route.column(r) for r in COMPARED_ROLES if route.column(r) in columns]
-    items = read_board_items(
-        monday_client.for_connection(route.monday_connection),
-        route.board_id,
-        [key_column, date_column, route.column(ColumnRole.STATUS), *wanted],
-    )
-    board = {}
-    for item in items:
-        texts = {cv["id"]: cv.get("text") or "" for cv in item.get("column_values") or []}
-        board[texts.get(key_column, "").lower()] = (item, texts)
+    board = _board_items(route)
     docs = _exact_documents(route, division, since)
     ctx = load_context(route, division)
     records = {r.exact_key: r for r in SyncedRecord.objects.filter(route=route, division=division)}
@@ -110,31 +136,35 @@ def reconcile(route: Route, division: int, since: date) -> Report:
         if key not in board:
             report.differences.append(Difference("missing", key, str(doc.number or "")))
             continue
-        item, texts = board[key]
-        built = item_builder.build_item(route, doc, ctx, columns)
+        found = board[key]
+        view, columns = found.route, found.columns
+        built = item_builder.build_item(view, doc, ctx, columns)
         diffs = {}
         for role in COMPARED_ROLES:
-            column_id = route.column(role)
+            column_id = view.column(role)
             if column_id not in columns:
                 continue
             expected = display_text(columns[column_id], built.column_values.get(column_id))
-            if not _same(columns[column_id], expected, texts.get(column_id, "")):
-                diffs[role] = (expected, texts.get(column_id, ""))
+            if not _same(columns[column_id], expected, found.texts.get(column_id, "")):
+                diffs[role] = (expected, found.texts.get(column_id, ""))
         if diffs:
             report.differences.append(
-                Difference("mismatch", key, str(doc.number or ""), item["id"], diffs)
+                Difference("mismatch", key, str(doc.number or ""), found.item["id"], diffs)
             )
     deleted_label = route.deleted_label
-    for key, (item, texts) in board.items():
+    for key, found in board.items():
         if not key or key in docs:
             continue
         record = records.get(key)
+        texts, date_column = found.texts, found.route.column(ColumnRole.DATE)
         in_period = not texts.get(date_column) or texts[date_column] >= since.isoformat()
-        marked = texts.get(route.column(ColumnRole.STATUS)) == deleted_label or (
+        marked = texts.get(found.route.column(ColumnRole.STATUS)) == deleted_label or (
             record is not None and record.state == SyncedRecord.State.DELETED
         )
         if in_period and not marked and record is not None and record.division == division:
-            report.differences.append(Difference("extra", key, record.exact_number, item["id"]))
+            report.differences.append(
+                Difference("extra", key, record.exact_number, found.item["id"])
+            )
     return report
 
 

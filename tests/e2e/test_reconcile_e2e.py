@@ -134,3 +134,41 @@ def test_the_seeded_sandbox_company_reconciles_to_zero_and_back_after_hand_edits
     ]
     assert reconcile.fix(report) == 4
     assert all(not reconcile.reconcile(route, code, SINCE).differences for code, _ in DIVISIONS)
+
+
+def test_reconcile_reads_every_board_of_a_route_that_rolled_over(stack):
+    from integrations.models import Route, RouteBoard
+
+    stack.monday.store.max_items_per_board = 20  # Monday.com's 10,000, scaled down
+    stack.connect(divisions=((101, "Amsterdam"),))
+    stack.add_reference_data()
+    from tests.stack import FINANCE_ROLES
+
+    route = stack.route(columns={**FINANCE_ROLES, "status": "status"}, board_item_limit=20)
+    for code in ("8000", "8100"):
+        stack.map(
+            route, "gl_account", code, f"{code} {'Revenue' if code == '8000' else 'Services'}"
+        )
+    for code in ("KP-100", "KP-200"):
+        stack.map(route, "cost_center", code, code)
+    stack.exact.webhooks_enabled = False
+    stack.exact.bulk_add_sales_invoices(101, 45, lines_per_invoice=2)
+    polling.poll_division(route, 101)
+    route = Route.objects.get(pk=route.pk)
+    boards = [b.board_id for b in RouteBoard.objects.filter(route=route).order_by("number")]
+    assert [len(stack.monday.items(b)) for b in boards] == [20, 20, 5]
+
+    report = reconcile.reconcile(route, 101, SINCE)
+    assert report.checked == 45 and report.differences == []
+    assert reconcile.fix(report) == 0
+
+    # A hand edit on the first board is found there, with that board's own columns.
+    item = stack.monday.items(boards[0])[0]
+    stack.monday.edit_item(item["id"], "amount", "1")
+    report = reconcile.reconcile(route, 101, SINCE)
+    assert [(d.kind, d.item_id, tuple(d.fields)) for d in report.differences] == [
+        ("mismatch", item["id"], ("amount",))
+    ]
+    assert reconcile.fix(report) == 1
+    assert reconcile.reconcile(route, 101, SINCE).differences == []
+    assert [len(stack.monday.items(b)) for b in boards] == [20, 20, 5]

@@ -17,8 +17,8 @@ def cursor(route):
 
 
 def test_a_running_poll_is_not_started_twice(route, cursor):
-    assert polling._claim(cursor) is True
-    assert polling._claim(cursor) is False
+    assert polling.claim_cursor(cursor) is True
+    assert polling.claim_cursor(cursor) is False
     assert polling.poll_division(route, 101) == {"skipped": "another poll is running"}
 
 
@@ -26,17 +26,17 @@ def test_a_claim_left_by_a_crashed_worker_expires(route, cursor):
     PollCursor.objects.filter(pk=cursor.pk).update(
         running_since=timezone.now() - polling.STALE_CLAIM - timedelta(seconds=1)
     )
-    assert polling._claim(cursor) is True
+    assert polling.claim_cursor(cursor) is True
 
 
 def test_release_records_success_or_the_error(cursor):
-    polling._claim(cursor)
-    polling._release(cursor, error="Exact Online is unavailable.")
+    polling.claim_cursor(cursor)
+    polling.release_cursor(cursor, error="Exact Online is unavailable.")
     cursor.refresh_from_db()
     assert cursor.running_since is None and cursor.last_error == "Exact Online is unavailable."
     assert cursor.last_success_at is None
-    polling._claim(cursor)
-    polling._release(cursor)
+    polling.claim_cursor(cursor)
+    polling.release_cursor(cursor)
     cursor.refresh_from_db()
     assert cursor.last_success_at is not None and cursor.last_error == ""
 

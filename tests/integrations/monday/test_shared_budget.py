@@ -10,7 +10,7 @@ from integrations.models import MondayConnection
 from integrations.monday import client as monday_client
 from integrations.monday.budget import BudgetTracker
 from integrations.monday.errors import BudgetExhausted, DailyLimitExceeded
-from integrations.monday.shared_budget import SharedMondayBudget
+from integrations.monday.shared_budget import RESERVATION_TTL, SharedMondayBudget
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +123,26 @@ def test_a_client_stops_before_sending_when_the_day_is_spent(settings, monday_co
     with pytest.raises(DailyLimitExceeded):
         other.execute("query { complexity { before after query reset_in_x_seconds } }")
     assert len(responses.calls) == 1
+
+
+def test_a_reservation_never_trued_up_comes_back_after_its_deadline(budgets):
+    a, b = budgets
+    learned(a)
+    dead = a.reserve(300_000, at(1))  # this worker is killed mid-request: no answer, ever
+    assert b.reserve(200_000, at(2)).wait > 0  # in flight: still counted
+    # The window resets at 60 s; the request could still be charged there, so it is carried.
+    assert b.reserve(200_000, at(61)).wait > 0
+    assert dead.ref in b.state().in_flight
+    # Past its deadline (the client's longest request and a margin) its points are back.
+    later = 1 + RESERVATION_TTL + 1
+    assert RESERVATION_TTL < 90
+    taken = b.reserve(350_000, at(later))
+    assert taken.wait == 0
+    state = b.state()
+    assert dead.ref not in state.in_flight and state.carried == 0
+    assert state.remaining == 400_000 - 350_000
+    # Should the dead request's answer arrive after all, what Monday charged is counted once.
+    a.record(dead, answer(400_000, 20_000, 40), at(later + 1))
+    assert a.state().remaining == 400_000 - 350_000 - 20_000
+    b.record(taken, answer(380_000, 350_000, 39), at(later + 2))
+    assert b.state().in_flight == {} and b.state().pending == 0
