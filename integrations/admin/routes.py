@@ -11,7 +11,7 @@ from integrations.admin.review import ReviewQueueMixin
 from integrations.forms import RouteColumnsForm, role_field_name
 from integrations.models import ColumnRole, PollCursor, Route, SyncedRecord, WebhookEvent
 from integrations.sync import inbox
-from integrations.sync.wording import format_money, plain_reason
+from integrations.sync.wording import format_money, plain_reason, plural
 
 BADGE_COLOURS = {
     "synced": "#2e7d32",
@@ -180,7 +180,13 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
     list_filter = ["entity", "enabled"]
     readonly_fields = ["boards_overview"]
     filter_horizontal = ["divisions"]
-    actions = ["sync_now", "register_webhooks", "list_webhooks", "remove_webhooks"]
+    actions = [
+        "map_matching_labels",
+        "sync_now",
+        "register_webhooks",
+        "list_webhooks",
+        "remove_webhooks",
+    ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The role fields are added per instance (they depend on the board), so the form class
@@ -230,6 +236,22 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
     @admin.display(description="Failed", ordering="n_failed")
     def failed(self, obj):
         return obj.n_failed
+
+    @admin.action(description="Map codes to the board's labels that name them")
+    def map_matching_labels(self, request, queryset):
+        from mappings.automap import map_matching_labels
+
+        mapped = unmatched = 0
+        for route in queryset:
+            result = map_matching_labels(route, user=request.user)
+            mapped, unmatched = mapped + result.mapped, unmatched + result.unmatched
+        text = f"Mapped {plural(mapped, 'code', 'codes')} to the board's labels."
+        if unmatched:
+            text += (
+                f" {plural(unmatched, 'code has', 'codes have')} no label of its own on the "
+                "board and stay unmapped: their items are flagged for review."
+            )
+        self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(description="Sync now (poll Exact Online for these routes)")
     def sync_now(self, request, queryset):

@@ -27,3 +27,8 @@ def format_money(amount, currency: str = "") -> str:
 def plain_reason(text: str) -> str:
     """A stored review reason without markdown emphasis (older rows carry "*Cost center*")."""
     return _MARKUP.sub(r"“\1”", text or "").replace("→", "—")
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 code", "3 codes": the count with the word that fits it."""
+    return f"{count} {one if count == 1 else many}"
