@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils.html import format_html, format_html_join
 
 from integrations.admin.reconcile import ReconcileMixin
 from integrations.admin.review import ReviewQueueMixin
+from integrations.admin.route_setup import RouteSetupMixin
 from integrations.forms import RouteColumnsForm, role_field_name
-from integrations.models import ColumnRole, PollCursor, Route, SyncedRecord, WebhookEvent
+from integrations.models import (
+    ColumnRole,
+    MondayBoard,
+    PollCursor,
+    Route,
+    SyncedRecord,
+    WebhookEvent,
+)
 from integrations.sync import inbox
-from integrations.sync.wording import format_money, plain_reason, plural
+from integrations.sync.wording import format_money, plain_reason
 
 BADGE_COLOURS = {
     "synced": "#2e7d32",
@@ -166,12 +174,12 @@ class PollCursorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Route)
-class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
+class RouteAdmin(RouteSetupMixin, ReconcileMixin, admin.ModelAdmin):
     form = RouteColumnsForm  # column roles offer the board's real, compatible columns
     list_display = [
         "name",
         "entity",
-        "board_id",
+        "board",
         "enabled",
         "poll_interval_minutes",
         "flagged",
@@ -203,7 +211,7 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
         boards = [*rollover, "boards_overview"] if obj is not None else rollover
         return [
             (None, {"fields": main}),
-            ("Monday columns per role", {"fields": roles}),
+            ("Monday.com columns per role", {"fields": roles}),
             ("Boards (a new board before one is full)", {"fields": boards}),
         ]
 
@@ -216,6 +224,12 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
+                board_name=Subquery(
+                    MondayBoard.objects.filter(
+                        connection_id=OuterRef("monday_connection_id"),
+                        board_id=OuterRef("board_id"),
+                    ).values("name")[:1]
+                ),
                 n_flagged=Count("records", filter=Q(records__state=SyncedRecord.State.FLAGGED)),
                 n_failed=Count("records", filter=Q(records__state=SyncedRecord.State.FAILED)),
             )
@@ -236,22 +250,6 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
     @admin.display(description="Failed", ordering="n_failed")
     def failed(self, obj):
         return obj.n_failed
-
-    @admin.action(description="Map codes to the board's labels that name them")
-    def map_matching_labels(self, request, queryset):
-        from mappings.automap import map_matching_labels
-
-        mapped = unmatched = 0
-        for route in queryset:
-            result = map_matching_labels(route, user=request.user)
-            mapped, unmatched = mapped + result.mapped, unmatched + result.unmatched
-        text = f"Mapped {plural(mapped, 'code', 'codes')} to the board's labels."
-        if unmatched:
-            text += (
-                f" {plural(unmatched, 'code has', 'codes have')} no label of its own on the "
-                "board and stay unmapped: their items are flagged for review."
-            )
-        self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(description="Sync now (poll Exact Online for these routes)")
     def sync_now(self, request, queryset):
