@@ -67,6 +67,7 @@ def board_setup(board: MondayBoard) -> dict:
 
 
 ROUTE_GROUP = ("", "— the route's group —")
+MAP_LABELS_FIELD = "map_codes_to_labels"  # on a new route only
 
 
 class DivisionGroupsWidget(forms.Widget):
@@ -209,6 +210,14 @@ class RouteColumnsForm(forms.ModelForm):
                 required=False,
                 initial=self.instance.group_id,
                 label="Group",
+            )
+        if self.instance.pk is None and "board_id" in self.fields:
+            self.fields[MAP_LABELS_FIELD] = forms.BooleanField(
+                required=False,
+                initial=True,
+                label="Map codes to the board's labels that name them",
+                help_text="GL account 8000 to the label “8000 …”, cost center P101 to “P101”. "
+                "Codes without such a label stay unmapped, and their items are flagged.",
             )
         for role in ColumnRole:
             choices = compatible_columns(self.board, role) if self.board else []

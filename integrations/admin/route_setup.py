@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.urls import path
 
-from integrations.forms import board_setup
+from integrations.forms import MAP_LABELS_FIELD, board_setup
 from integrations.models import MondayBoard
 from integrations.sync.wording import plural
 
@@ -42,18 +42,37 @@ class RouteSetupMixin:
     def board(self, obj):
         return obj.board_name or f"Board {obj.board_id} (refresh the boards)"
 
+    def save_related(self, request, form, formsets, change):
+        # After the divisions are saved and before RouteAdmin schedules the first poll (same
+        # transaction), so the first items already find their mappings.
+        super().save_related(request, form, formsets, change)
+        if form.cleaned_data.get(MAP_LABELS_FIELD):
+            self._map_matching_labels(request, [form.instance])
+
     @admin.action(description="Map codes to the board's labels that name them")
     def map_matching_labels(self, request, queryset):
+        self._map_matching_labels(request, queryset)
+
+    def _map_matching_labels(self, request, routes) -> None:
         from mappings.automap import map_matching_labels
 
         mapped = unmatched = 0
-        for route in queryset:
+        for route in routes:
             result = map_matching_labels(route, user=request.user)
             mapped, unmatched = mapped + result.mapped, unmatched + result.unmatched
+        if not (mapped or unmatched):
+            self.message_user(
+                request,
+                "No GL account or cost center is waiting for a mapping. New codes come with "
+                "“Refresh GL accounts and cost centers” on the Exact Online connection; then use "
+                "the route action “Map codes to the board's labels that name them”.",
+                messages.INFO,
+            )
+            return
         text = f"Mapped {plural(mapped, 'code', 'codes')} to the board's labels."
         if unmatched:
             text += (
-                f" {plural(unmatched, 'code has', 'codes have')} no label of its own on the "
-                "board and stay unmapped: their items are flagged for review."
+                f" {plural(unmatched, 'code has no label of its own', 'codes have no label of their own')}"
+                " on the board and stay unmapped: items using them are flagged for review."
             )
         self.message_user(request, text, messages.SUCCESS)

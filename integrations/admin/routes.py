@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from integrations.admin.reconcile import ReconcileMixin
 from integrations.admin.review import ReviewQueueMixin
 from integrations.admin.route_setup import RouteSetupMixin
-from integrations.forms import RouteColumnsForm, role_field_name
+from integrations.forms import MAP_LABELS_FIELD, RouteColumnsForm, role_field_name
 from integrations.models import (
     ColumnRole,
     MondayBoard,
@@ -206,6 +206,7 @@ class RouteAdmin(RouteSetupMixin, ReconcileMixin, admin.ModelAdmin):
         if obj is not None and not self.has_change_permission(request, obj):
             return [(None, {"fields": [*RouteColumnsForm.Meta.fields, "columns"]})]
         roles = [role_field_name(role) for role in ColumnRole]
+        roles += [MAP_LABELS_FIELD] if obj is None else []
         rollover = ["board_item_limit", "board_name_rule", "board_period"]
         main = [f for f in RouteColumnsForm.Meta.fields if f not in rollover]
         boards = [*rollover, "boards_overview"] if obj is not None else rollover
