@@ -166,30 +166,31 @@ class RouteColumnsForm(forms.ModelForm):
             "board_name_rule",
             "board_period",
         ]
+        # The model's field names in the words of a finance team.
+        labels = {
+            "name": "Name",
+            "board_id": "Monday.com board",
+            "group_id": "Group",
+            "division_groups": "Group per division",
+            "entity": "Documents",
+            "exact_connection": "Exact Online connection",
+            "divisions": "Divisions (administrations)",
+            "monday_connection": "Monday.com connection",
+            "line_items": "Invoice lines",
+            "line_rule": "GL account and cost center of an item",
+            "create_labels_if_missing": "Add missing labels to the board",
+            "deleted_label": "Status for documents deleted in Exact Online",
+            "poll_interval_minutes": "Check Exact Online every (minutes)",
+            "backfill_from": "Bring documents changed since",
+        }
 
     ROLLOVER_FIELDS = ("board_item_limit", "board_name_rule", "board_period")
-    # The model's field names in the words of a finance team.
-    LABELS = {
-        "entity": "Documents",
-        "exact_connection": "Exact Online connection",
-        "divisions": "Divisions (administrations)",
-        "monday_connection": "Monday.com connection",
-        "line_items": "Invoice lines",
-        "line_rule": "GL account and cost center of an item",
-        "create_labels_if_missing": "Add missing labels to the board",
-        "deleted_label": "Status for documents deleted in Exact Online",
-        "poll_interval_minutes": "Check Exact Online every (minutes)",
-        "backfill_from": "Bring documents changed since",
-    }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in self.ROLLOVER_FIELDS:  # left empty: the route keeps what it has
             if name in self.fields:  # a read-only viewer's form has none of them
                 self.fields[name].required = False
-        for name, label in self.LABELS.items():
-            if name in self.fields:
-                self.fields[name].label = label
         if "backfill_from" in self.fields:
             self.fields[
                 "backfill_from"

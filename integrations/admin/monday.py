@@ -14,6 +14,7 @@ from integrations.errors import IntegrationError
 from integrations.models import ConnectionStatus, MondayBoard, MondayConnection
 from integrations.monday import connections as monday_connections
 from integrations.monday.errors import MondayAuthError
+from integrations.sync.wording import plural
 
 STATUS_COLOURS = {
     ConnectionStatus.CONNECTED: "#2e7d32",
@@ -155,7 +156,9 @@ def _refresh_one(model_admin, request: HttpRequest, conn: MondayConnection) -> N
     except IntegrationError as err:
         model_admin.message_user(request, f"{conn.name}: {err}", messages.ERROR)
         return
-    model_admin.message_user(request, f"{conn.name}: {count} board(s) refreshed.", messages.SUCCESS)
+    model_admin.message_user(
+        request, f"{conn.name}: {plural(count, 'board', 'boards')} refreshed.", messages.SUCCESS
+    )
 
 
 @admin.register(MondayBoard)

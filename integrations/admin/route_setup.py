@@ -7,10 +7,20 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.urls import path
+from django.utils.html import format_html_join
 
-from integrations.forms import MAP_LABELS_FIELD, board_setup
-from integrations.models import MondayBoard
+from integrations.forms import MAP_LABELS_FIELD, RouteColumnsForm, board_setup
+from integrations.models import ColumnRole, MondayBoard
+from integrations.monday.boards import column_titles
 from integrations.sync.wording import plural
+
+
+class DocumentsFilter(admin.ChoicesFieldListFilter):
+    """The route's entity filter, titled in a finance team's word."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "documents"
 
 
 class RouteSetupMixin:
@@ -38,9 +48,73 @@ class RouteSetupMixin:
             )
         return JsonResponse(board_setup(board))
 
+    # What a viewer (the finance reviewer) sees instead of ids and JSON.
+    READ_ONLY_SWAPS = {
+        "board_id": "board",
+        "group_id": "group",
+        "division_groups": "groups_per_division",
+    }
+
+    def read_only_fields(self) -> list[str]:
+        fields = [self.READ_ONLY_SWAPS.get(f, f) for f in RouteColumnsForm.Meta.fields]
+        return [*fields, "column_roles"]
+
+    def _board(self, obj) -> MondayBoard | None:
+        return MondayBoard.objects.filter(
+            connection_id=obj.monday_connection_id, board_id=obj.board_id
+        ).first()
+
+    def _group_titles(self, obj) -> dict[str, str]:
+        board = self._board(obj)
+        return {g["id"]: g.get("title") or g["id"] for g in (board.groups if board else [])}
+
+    @admin.display(description="Group")
+    def group(self, obj):
+        if not obj.group_id:
+            return "The board's top group"
+        return self._group_titles(obj).get(obj.group_id, obj.group_id)
+
+    @admin.display(description="Group per division")
+    def groups_per_division(self, obj):
+        titles = self._group_titles(obj)
+        names = dict(obj.divisions.values_list("code", "name"))
+        rows = [
+            (names.get(int(code)) or code, titles.get(group, group))
+            for code, group in sorted((obj.division_groups or {}).items())
+        ]
+        if not rows:
+            return "The route's group for every division"
+        return format_html_join("", "<div>{}: {}</div>", rows)
+
+    @admin.display(description="Monday.com columns per role")
+    def column_roles(self, obj):
+        titles = column_titles(self._board(obj))
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            (
+                (ColumnRole(role).label, titles.get(column, column))
+                for role, column in (obj.columns or {}).items()
+                if role in ColumnRole.values
+            ),
+        )
+
+    @admin.display(description="Documents", ordering="entity")
+    def documents(self, obj):
+        return obj.get_entity_display()
+
+    @admin.display(description="Checked every", ordering="poll_interval_minutes")
+    def checked_every(self, obj):
+        n = obj.poll_interval_minutes
+        return plural(n, "minute", "minutes")
+
     @admin.display(description="Monday.com board", ordering="board_name")
     def board(self, obj):
-        return obj.board_name or f"Board {obj.board_id} (refresh the boards)"
+        name = getattr(obj, "board_name", None)  # annotated on list pages
+        if name is None:
+            board = self._board(obj)
+            name = board.name if board else ""
+        return name or f"Board {obj.board_id} (refresh the boards)"
 
     def save_related(self, request, form, formsets, change):
         # After the divisions are saved and before RouteAdmin schedules the first poll (same
