@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.utils.formats import number_format
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 
 from integrations.admin.reconcile import ReconcileMixin
@@ -100,7 +101,7 @@ class SyncedRecordAdmin(ReviewQueueMixin, StateRowAdmin):
         "amount",
         "document_date",
         "reasons",
-        "synced_at",
+        "synced",
     ]
     list_filter = ["state", "route", "division", "caught_by_polling", "first_seen_via"]
     search_fields = ["exact_number", "exact_key", "monday_item_id"]
@@ -126,6 +127,11 @@ class SyncedRecordAdmin(ReviewQueueMixin, StateRowAdmin):
     @admin.display(description="Date")
     def document_date(self, obj):
         return format_html(NOWRAP, (obj.snapshot or {}).get("date") or "")
+
+    @admin.display(description="Synced at", ordering="synced_at")
+    def synced(self, obj):
+        when = timezone.localtime(obj.synced_at) if obj.synced_at else None
+        return format_html(NOWRAP, date_format(when, "j M Y, H:i") if when else "—")
 
     @admin.display(description="Review reasons")
     def reasons(self, obj):
