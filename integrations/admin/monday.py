@@ -72,7 +72,7 @@ class MondayConnectionAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "status_badge",
-        "auth_kind",
+        "signed_in_with",
         "account_name",
         "user_name",
         "attention",
@@ -84,7 +84,7 @@ class MondayConnectionAdmin(admin.ModelAdmin):
     readonly_fields = [
         "status_badge",
         "attention",
-        "auth_kind",
+        "signed_in_with",
         "account_name",
         "user_name",
         "user_email",
@@ -124,7 +124,12 @@ class MondayConnectionAdmin(admin.ModelAdmin):
     def attention(self, obj):
         return obj.last_error or "—"
 
-    @admin.display(description="Complexity budget left")
+    @admin.display(description="Signed in with", ordering="auth_kind")
+    def signed_in_with(self, obj):
+        return obj.get_auth_kind_display()
+
+    # Monday.com's own word for the per-minute allowance is "complexity"; points is what it is.
+    @admin.display(description="Points left this minute")
     def budget(self, obj):
         if obj.complexity_remaining is None:
             return "—"
