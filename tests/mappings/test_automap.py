@@ -42,3 +42,23 @@ def test_codes_with_a_label_of_their_own_are_mapped_the_rest_left_for_review(sta
     assert AuditEvent.objects.filter(action="mapping.set").count() == 4  # 1 by hand + 3
     again = map_matching_labels(route, user=s.user)
     assert (again.mapped, again.unmatched) == (0, 1)
+
+
+def test_the_route_action_maps_new_codes_and_says_how_many_are_left(stack, client):
+    s = stack.connect()
+    s.add_reference_data()
+    route = s.route()
+    client.force_login(s.user)
+    s.exact.add_cost_center(101, "KP-300", "Project Dune")  # no label of its own on the board
+    s.refresh_reference_data()
+
+    response = client.post(
+        "/admin/integrations/route/",
+        {"action": "map_matching_labels", "_selected_action": [route.pk]},
+        follow=True,
+    )
+
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "Mapped 4 codes to the board's labels." in text
+    assert "1 code has no label of its own on the board" in text
+    assert ValueMapping.objects.filter(route=route, code="KP-300").count() == 0
