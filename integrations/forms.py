@@ -200,7 +200,7 @@ class RouteColumnsForm(forms.ModelForm):
         if "division_groups" in self.fields:
             groups = self._groups()
             self.fields["division_groups"] = DivisionGroupsField(
-                groups=groups,
+                groups=groups if self.board else (),  # board not read yet: nothing to check
                 label="Group per division",
                 help_text="Optional: items of a division go to its own group of the board.",
                 widget=DivisionGroupsWidget(division_rows(self._value("exact_connection")), groups),
