@@ -98,7 +98,8 @@ def object_kind(object_type: str) -> str:
     from django.apps import apps
 
     try:
-        return str(apps.get_model(object_type)._meta.verbose_name).capitalize()
+        name = str(apps.get_model(object_type)._meta.verbose_name)
+        return name[:1].upper() + name[1:]  # "Exact Online connection" keeps its capitals
     except (LookupError, ValueError):
         return object_type.rsplit(".", 1)[-1]
 

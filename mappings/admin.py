@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from integrations.models import Route
+from integrations.sync.wording import plural
 from mappings import services, values
 from mappings.models import CostCenter, GLAccount, ValueMapping
 
@@ -228,7 +229,7 @@ class ValueMappingAdmin(admin.ModelAdmin):
         ).pk
         self.message_user(
             request,
-            f"{affected} synced item(s) use {obj.code}; re-sync them from the review queue.",
+            f"{plural(affected, 'synced item uses', 'synced items use')} {obj.code}; re-sync them from the review queue.",
             messages.INFO,
         )
 
@@ -266,7 +267,9 @@ class ValueMappingAdmin(admin.ModelAdmin):
             except (services.CsvImportError, UnicodeDecodeError) as exc:
                 self.message_user(request, f"Nothing imported: {exc}", messages.ERROR)
             else:
-                self.message_user(request, f"Imported {count} mapping(s).", messages.SUCCESS)
+                self.message_user(
+                    request, f"Imported {plural(count, 'mapping', 'mappings')}.", messages.SUCCESS
+                )
                 return HttpResponseRedirect(reverse("admin:mappings_valuemapping_changelist"))
         context = {
             **self.admin_site.each_context(request),

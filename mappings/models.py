@@ -72,4 +72,4 @@ class ValueMapping(models.Model):
         ordering = ["route", "division", "kind", "code"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.code} -> {self.monday_value}"
+        return f"{self.get_kind_display()} {self.code} → {self.monday_value}"

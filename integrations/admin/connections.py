@@ -34,24 +34,22 @@ class ExactConnectionAdmin(admin.ModelAdmin):
     """Connections are made with "Connect Exact Online" (OAuth), never typed in. Tokens are
     not fields here: EncryptedTextField is never editable and never displayed."""
 
+    # No current division, token expiry or API host here: every call names its division, and
+    # tokens refresh by themselves; what an admin checks is who signed in and what is synced.
     list_display = (
         "name",
         "region",
         "status_badge",
-        "exact_user_name",
-        "current_division",
-        "access_token_expires_at",
+        "signed_in_as",
+        "divisions_synced",
         "refreshed_at",
     )
     list_filter = ("status", "region")
     fields = (
         "name",
         "region",
-        "base_url",
         "status",
-        "exact_user_name",
-        "current_division",
-        "access_token_expires_at",
+        "signed_in_as",
         "refreshed_at",
         "status_changed_at",
         "last_error",
@@ -63,6 +61,15 @@ class ExactConnectionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # the Connect button starts the OAuth flow instead
+
+    @admin.display(description="Signed in as", ordering="exact_user_name")
+    def signed_in_as(self, obj: ExactConnection):
+        return obj.exact_user_name or "—"
+
+    @admin.display(description="Divisions synced")
+    def divisions_synced(self, obj: ExactConnection):
+        divisions = list(obj.divisions.values_list("selected", flat=True))
+        return f"{sum(divisions)} of {len(divisions)}"
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: ExactConnection):

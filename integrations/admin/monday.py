@@ -14,6 +14,7 @@ from integrations.errors import IntegrationError
 from integrations.models import ConnectionStatus, MondayBoard, MondayConnection
 from integrations.monday import connections as monday_connections
 from integrations.monday.errors import MondayAuthError
+from integrations.sync.wording import plural
 
 STATUS_COLOURS = {
     ConnectionStatus.CONNECTED: "#2e7d32",
@@ -71,7 +72,7 @@ class MondayConnectionAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "status_badge",
-        "auth_kind",
+        "signed_in_with",
         "account_name",
         "user_name",
         "attention",
@@ -83,7 +84,7 @@ class MondayConnectionAdmin(admin.ModelAdmin):
     readonly_fields = [
         "status_badge",
         "attention",
-        "auth_kind",
+        "signed_in_with",
         "account_name",
         "user_name",
         "user_email",
@@ -123,7 +124,12 @@ class MondayConnectionAdmin(admin.ModelAdmin):
     def attention(self, obj):
         return obj.last_error or "—"
 
-    @admin.display(description="Complexity budget left")
+    @admin.display(description="Signed in with", ordering="auth_kind")
+    def signed_in_with(self, obj):
+        return obj.get_auth_kind_display()
+
+    # Monday.com's own word for the per-minute allowance is "complexity"; points is what it is.
+    @admin.display(description="Points left this minute")
     def budget(self, obj):
         if obj.complexity_remaining is None:
             return "—"
@@ -155,7 +161,9 @@ def _refresh_one(model_admin, request: HttpRequest, conn: MondayConnection) -> N
     except IntegrationError as err:
         model_admin.message_user(request, f"{conn.name}: {err}", messages.ERROR)
         return
-    model_admin.message_user(request, f"{conn.name}: {count} board(s) refreshed.", messages.SUCCESS)
+    model_admin.message_user(
+        request, f"{conn.name}: {plural(count, 'board', 'boards')} refreshed.", messages.SUCCESS
+    )
 
 
 @admin.register(MondayBoard)

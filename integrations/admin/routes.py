@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 
 from integrations.admin.reconcile import ReconcileMixin
 from integrations.admin.review import ReviewQueueMixin
-from integrations.forms import RouteColumnsForm, role_field_name
-from integrations.models import ColumnRole, PollCursor, Route, SyncedRecord, WebhookEvent
+from integrations.admin.route_setup import DocumentsFilter, RouteSetupMixin
+from integrations.forms import MAP_LABELS_FIELD, RouteColumnsForm, role_field_name
+from integrations.models import (
+    ColumnRole,
+    ExactDivision,
+    MondayBoard,
+    PollCursor,
+    Route,
+    SyncedRecord,
+    WebhookEvent,
+)
 from integrations.sync import inbox
-from integrations.sync.wording import format_money, plain_reason
+from integrations.sync.wording import format_money, plain_reason, plural
 
+NOWRAP = '<span style="white-space:nowrap">{}</span>'
 BADGE_COLOURS = {
     "synced": "#2e7d32",
     "done": "#2e7d32",
@@ -37,7 +49,10 @@ def board_overview(route: Route):
     name = (current.name if current else "") or next(iter(cached), route.board_id)
     count = current.item_count if current else route.records.exclude(monday_item_id="").count()
     head = format_html(
-        "Current board: <strong>{}</strong> — {} of {} items", name, count, route.board_item_limit
+        "Current board: <strong>{}</strong> — {} of {} items",
+        name,
+        number_format(count, force_grouping=True),
+        number_format(route.board_item_limit, force_grouping=True),
     )
     if not rows:
         return head
@@ -55,7 +70,8 @@ def board_overview(route: Route):
 def badge(state: str, label: str):
     colour = BADGE_COLOURS.get(state, "#555")
     return format_html(
-        '<span style="color:#fff;background:{};padding:2px 6px;border-radius:8px">{}</span>',
+        '<span style="color:#fff;background:{};padding:2px 6px;border-radius:8px;'
+        'white-space:nowrap">{}</span>',
         colour,
         label,
     )
@@ -81,12 +97,11 @@ class SyncedRecordAdmin(ReviewQueueMixin, StateRowAdmin):
         "exact_number",
         "status",
         "route",
-        "division",
+        "division_name",
         "amount",
         "document_date",
         "reasons",
-        "monday_item_id",
-        "synced_at",
+        "synced",
     ]
     list_filter = ["state", "route", "division", "caught_by_polling", "first_seen_via"]
     search_fields = ["exact_number", "exact_key", "monday_item_id"]
@@ -94,14 +109,29 @@ class SyncedRecordAdmin(ReviewQueueMixin, StateRowAdmin):
     readonly_fields = [f.name for f in SyncedRecord._meta.fields]
     actions = ["resync"]
 
+    def get_queryset(self, request):
+        names = ExactDivision.objects.filter(
+            connection_id=OuterRef("route__exact_connection_id"), code=OuterRef("division")
+        ).values("name")[:1]
+        return super().get_queryset(request).annotate(division_label=Subquery(names))
+
+    @admin.display(description="Division", ordering="division")
+    def division_name(self, obj):
+        return getattr(obj, "division_label", None) or obj.division
+
     @admin.display(description="Amount")
     def amount(self, obj):
         snap = obj.snapshot or {}
-        return format_money(snap.get("amount"), snap.get("currency") or "")
+        return format_html(NOWRAP, format_money(snap.get("amount"), snap.get("currency") or ""))
 
     @admin.display(description="Date")
     def document_date(self, obj):
-        return (obj.snapshot or {}).get("date") or ""
+        return format_html(NOWRAP, (obj.snapshot or {}).get("date") or "")
+
+    @admin.display(description="Synced at", ordering="synced_at")
+    def synced(self, obj):
+        when = timezone.localtime(obj.synced_at) if obj.synced_at else None
+        return format_html(NOWRAP, date_format(when, "j M Y, H:i") if when else "—")
 
     @admin.display(description="Review reasons")
     def reasons(self, obj):
@@ -142,7 +172,9 @@ class WebhookEventAdmin(StateRowAdmin):
         ):
             inbox.retry_event(event, user=request.user)
             retried += 1
-        self.message_user(request, f"Queued {retried} event(s) again.", messages.SUCCESS)
+        self.message_user(
+            request, f"Queued {plural(retried, 'event', 'events')} again.", messages.SUCCESS
+        )
 
 
 @admin.register(PollCursor)
@@ -166,21 +198,27 @@ class PollCursorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Route)
-class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
+class RouteAdmin(RouteSetupMixin, ReconcileMixin, admin.ModelAdmin):
     form = RouteColumnsForm  # column roles offer the board's real, compatible columns
     list_display = [
         "name",
-        "entity",
-        "board_id",
+        "documents",
+        "board",
         "enabled",
-        "poll_interval_minutes",
+        "checked_every",
         "flagged",
         "failed",
     ]
-    list_filter = ["entity", "enabled"]
+    list_filter = [("entity", DocumentsFilter), "enabled"]
     readonly_fields = ["boards_overview"]
     filter_horizontal = ["divisions"]
-    actions = ["sync_now", "register_webhooks", "list_webhooks", "remove_webhooks"]
+    actions = [
+        "map_matching_labels",
+        "sync_now",
+        "register_webhooks",
+        "list_webhooks",
+        "remove_webhooks",
+    ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The role fields are added per instance (they depend on the board), so the form class
@@ -190,14 +228,15 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is not None and not self.has_change_permission(request, obj):
-            return [(None, {"fields": [*RouteColumnsForm.Meta.fields, "columns"]})]
+            return [(None, {"fields": self.read_only_fields()})]
         roles = [role_field_name(role) for role in ColumnRole]
+        roles += [MAP_LABELS_FIELD] if obj is None else []
         rollover = ["board_item_limit", "board_name_rule", "board_period"]
         main = [f for f in RouteColumnsForm.Meta.fields if f not in rollover]
         boards = [*rollover, "boards_overview"] if obj is not None else rollover
         return [
             (None, {"fields": main}),
-            ("Monday columns per role", {"fields": roles}),
+            ("Monday.com columns per role", {"fields": roles}),
             ("Boards (a new board before one is full)", {"fields": boards}),
         ]
 
@@ -210,6 +249,12 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
+                board_name=Subquery(
+                    MondayBoard.objects.filter(
+                        connection_id=OuterRef("monday_connection_id"),
+                        board_id=OuterRef("board_id"),
+                    ).values("name")[:1]
+                ),
                 n_flagged=Count("records", filter=Q(records__state=SyncedRecord.State.FLAGGED)),
                 n_failed=Count("records", filter=Q(records__state=SyncedRecord.State.FAILED)),
             )
@@ -260,8 +305,8 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
         if counts is not None:
             self.message_user(
                 request,
-                f"Webhooks: {counts['created']} subscription(s) created, "
-                f"{counts['present']} already there.",
+                f"Webhooks: {plural(counts['created'], 'subscription', 'subscriptions')} "
+                f"created, {counts['present']} already there.",
                 messages.SUCCESS,
             )
 
@@ -281,7 +326,9 @@ class RouteAdmin(ReconcileMixin, admin.ModelAdmin):
         removed = self._subscriptions(request, lambda s: s.remove_subscriptions(user=request.user))
         if removed is not None:
             self.message_user(
-                request, f"Removed {removed} subscription(s); polling still runs.", messages.SUCCESS
+                request,
+                f"Removed {plural(removed, 'subscription', 'subscriptions')}; polling still runs.",
+                messages.SUCCESS,
             )
 
     def save_related(self, request, form, formsets, change):

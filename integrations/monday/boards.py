@@ -203,7 +203,7 @@ def refresh_boards(conn: MondayConnection) -> int:
             "monday.boards.refreshed",
             obj=conn,
             after={"boards": len(boards), "removed": removed},
-            message=f"{len(boards)} board(s) read from Monday.com.",
+            message=f"{len(boards)} board{'' if len(boards) == 1 else 's'} read from Monday.com.",
         )
     logger.info("monday.boards.refreshed", extra={"connection_id": conn.pk, "count": len(boards)})
     return len(boards)

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import copy
 import html
 import random
 from datetime import date
 from urllib.parse import parse_qs
 
+from integrations.sandbox import demo_company
 from integrations.sandbox.exact import ExactSandbox
 from integrations.sandbox.monday import MondaySandbox
-from integrations.sandbox.monday_fixtures import FINANCE_COLUMNS, FINANCE_GROUPS
+from integrations.sandbox.monday_fixtures import FINANCE_GROUPS
 
 DEMO_MONDAY_TOKEN = "sandbox-monday-token"
 DEMO_BOARD_NAME = "Finance — sales invoices"
@@ -33,34 +33,14 @@ class Demo:
         self.admin_url = admin_url
         self.random = random.Random(seed)
         self.exact.seed_company(seed=seed)
+        self.review_cases = demo_company.add_review_cases(self.exact, seed=seed)
         self.exact.webhooks_enabled = True
         self.monday.add_token(
             DEMO_MONDAY_TOKEN, user_name="Demo Admin", account_name="Demo Finance"
         )
         self.board_id = self.monday.add_board(
-            DEMO_BOARD_NAME, columns=self._board_columns(), groups=FINANCE_GROUPS
+            DEMO_BOARD_NAME, columns=demo_company.board_columns(self.exact), groups=FINANCE_GROUPS
         )
-
-    def _board_columns(self) -> list[dict]:
-        """The finance board, its GL account and cost center labels those of the seeded company
-        (so mapping a code to its label is all a newcomer does)."""
-        gl_labels, cc_labels = {}, {}
-        for code, _name in self.divisions():
-            for gl in self.exact.gl_accounts(code):
-                gl_labels.setdefault(gl["Code"], f"{gl['Code']} {gl['Description']}")
-            for cc in self.exact.cost_centers(code):
-                cc_labels.setdefault(cc["Code"], cc["Code"])
-        columns = copy.deepcopy(FINANCE_COLUMNS)
-        for column in columns:
-            labels = {"gl_account": gl_labels, "cost_center": cc_labels}.get(column["id"])
-            if labels is not None:
-                column["settings"] = {
-                    "labels": [
-                        {"id": n, "name": name}
-                        for n, name in enumerate(sorted(labels.values()), start=1)
-                    ]
-                }
-        return columns
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "") or "/"
@@ -81,14 +61,20 @@ class Demo:
         return self.exact.division_list()
 
     def post_invoice(self, division: int) -> dict:
-        """Create a new open sales invoice in the Exact sandbox (fires its webhook)."""
+        """Create a new open sales invoice in the Exact sandbox (fires its webhook). Its codes
+        all have a board label, so once they are mapped it arrives clean."""
         accounts = self.exact.accounts(division, customers=True)
+        unlabelled = demo_company.unlabelled_codes(self.exact)
         gl_accounts = [
             g
             for g in self.exact.gl_accounts(division)
-            if g["Code"].startswith("8") and not g["IsBlocked"]
+            if g["Code"].startswith("8") and not g["IsBlocked"] and g["Code"] not in unlabelled
         ]
-        cost_centers = [c for c in self.exact.cost_centers(division) if c["Active"]]
+        cost_centers = [
+            c
+            for c in self.exact.cost_centers(division)
+            if c["Active"] and c["Code"] not in unlabelled
+        ]
         lines = [
             {
                 "GLAccount": self.random.choice(gl_accounts)["ID"],

@@ -63,7 +63,7 @@ def exact_health(conn: ExactConnection) -> dict:
         "events_waiting": WebhookEvent.objects.filter(state__in=WAITING_STATES).count(),
         "flagged": records.filter(state=SyncedRecord.State.FLAGGED).count(),
         "budget": budgets.aggregate(left=Min("daily_remaining"))["left"],
-        "budget_label": "Exact calls left today",
+        "budget_label": "Exact Online calls left today",
         # The refresh token dies after 30 idle days; warn a week ahead.
         "warning": f"Refresh token idle for {idle_days} days: re-authorize soon."
         if idle_days is not None and idle_days >= 23
@@ -85,7 +85,7 @@ def monday_health(conn: MondayConnection) -> dict:
             route__monday_connection=conn, state=SyncedRecord.State.FLAGGED
         ).count(),
         "budget": conn.complexity_remaining,
-        "budget_label": "Monday complexity left this minute",
+        "budget_label": "Monday.com points left this minute",
         "warning": conn.last_error if conn.status != ConnectionStatus.CONNECTED else "",
     }
 

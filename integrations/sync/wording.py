@@ -35,3 +35,8 @@ def document_kind(entity: str) -> str:
 
     label = str(Entity(entity).label) if entity in Entity.values else entity.replace("_", " ")
     return label[:-1] if label.endswith("s") else label
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 code", "3 codes": the count with the word that fits it."""
+    return f"{count} {one if count == 1 else many}"

@@ -26,17 +26,18 @@ sys.path.insert(0, str(ROOT))
 from integrations.sandbox.monday_fixtures import FINANCE_ROLES  # noqa: E402
 from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-ROLES = {**FINANCE_ROLES, "status": "status"}  # role -> the finance board column
+HISTORY = 192  # the demo company's seeded sales invoices (integrations/sandbox/demo.py)
 
 
-def walk(page, *, app: str, sandbox: str, step, process_jobs=None) -> str:
-    """The README's steps 2-10 on a logged-in page; returns the posted invoice's number.
+def walk(page, *, app: str, sandbox: str, step, process_jobs=None) -> dict:
+    """The README's steps 2-11 on a logged-in page. Returns the posted invoice's number, how
+    many items the history brought and how many of them were flagged.
 
     `process_jobs` runs the queued jobs where no worker runs (the pytest version)."""
     page.goto(f"{sandbox}/")
     token = page.locator("#monday-token").inner_text()
     expect(page.locator("button", has_text="Post a new sales invoice")).to_have_count(3)
-    step("2. sandbox page: 3 'post a new invoice' buttons and the Monday token")
+    step("2. sandbox page: 3 'post a new invoice' buttons and the Monday.com token")
 
     messages = page.locator("ul.messagelist")
     page.goto(f"{app}/admin/")
@@ -63,10 +64,10 @@ def walk(page, *, app: str, sandbox: str, step, process_jobs=None) -> str:
     page.fill("#id_token", token)
     page.click("input[name=_save]")
     expect(page.locator("#result_list")).to_contain_text("Demo Finance")
-    step("5. Monday connected with the token")
+    step("5. Monday.com connected with the token")
     page.goto(f"{app}/admin/integrations/mondayboard/")
     page.get_by_role("button", name=re.compile("Refresh")).click()
-    expect(messages).to_contain_text("1 board(s) refreshed")
+    expect(messages).to_contain_text("refreshed")
     step("6. boards refreshed")
 
     page.goto(f"{app}/admin/integrations/route/add/")
@@ -75,50 +76,73 @@ def walk(page, *, app: str, sandbox: str, step, process_jobs=None) -> str:
     page.select_option("#id_exact_connection", index=1)
     page.click("#id_divisions_add_all")
     page.select_option("#id_monday_connection", index=1)
-    page.select_option("#id_board_id", index=1)
-    page.click("input[name=_continue]")
-    expect(page.locator("#id_column_exact_key option")).not_to_have_count(1)
-    for role, column in ROLES.items():
-        page.select_option(f"#id_column_{role}", value=column)
+    page.select_option("#id_board_id", index=1)  # Finance — sales invoices (Sandbox Monday)
+    # The board's columns arrive in the role pickers, each chosen from its title: no save yet.
+    for role, column in {**FINANCE_ROLES, "status": "status"}.items():
+        expect(page.locator(f"#id_column_{role}")).to_have_value(column)
     page.select_option("#id_group_id", label="Incoming")
     page.click("input[name=_save]")
     expect(messages).to_contain_text("was added successfully")
-    step("7. route created, its columns picked from the board")
-
-    page.goto(f"{app}/admin/mappings/glaccount/?q=8000")
-    page.locator("#action-toggle").check()
-    page.select_option("select[name=action]", value="bulk_map")
-    page.click("button[name=index]")
-    page.select_option("#id_route", index=1)
-    page.select_option("#id_monday_value", "8000 Omzet diensten")  # the board column's label
-    page.click("input[value=Map]")
-    expect(messages).to_contain_text("Mapped 3 codes")
-    step("8. GL account 8000 mapped in all 3 divisions (cost centers left unmapped)")
+    expect(messages).to_contain_text("Mapped 39 codes to the board's labels")
+    expect(messages).to_contain_text("7 codes have no label of their own")
+    expect(page.locator(".errornote")).to_have_count(0)
+    step("7. route saved in one pass; 39 codes mapped to the board's labels, 7 left for review")
 
     page.goto(f"{app}/admin/integrations/route/")
     page.locator("input[name=_selected_action]").first.check()
     page.select_option("select[name=action]", value="register_webhooks")
     page.click("button[name=index]")
-    expect(messages).to_contain_text("3 subscription(s) created")
-    step("9. Exact webhooks registered")
+    expect(messages).to_contain_text("3 subscription")
+    step("8. Exact webhooks registered")
 
     page.goto(f"{sandbox}/")
     page.locator("button", has_text="Amsterdam").click()
     number = re.search(r"Invoice (\d+)", page.locator("#posted").inner_text()).group(1)
     posted_at = time.monotonic()
-    step(f"10. invoice {number} posted on the sandbox page")
+    step(f"9. invoice {number} posted on the sandbox page")
     page.click("#posted a")
     row = page.locator("tr", has_text=number)
     while row.count() == 0 and time.monotonic() - posted_at < 30:
-        if process_jobs is not None:
-            process_jobs()
-        else:
-            time.sleep(0.5)
+        _wait(process_jobs)
         page.reload()
     expect(row).to_have_count(1)
+    expect(row).to_contain_text("OK")  # its codes are mapped: nothing to review
     cells = " | ".join(c.strip() for c in row.inner_text().split("\t")[:11])
-    step(f"10. on the board {time.monotonic() - posted_at:.1f}s after posting: {cells}")
-    return number
+    step(f"9. on the board {time.monotonic() - posted_at:.1f}s after posting: {cells}")
+
+    page.goto(f"{app}/admin/integrations/route/")
+    page.locator("input[name=_selected_action]").first.check()
+    page.select_option("select[name=action]", value="sync_now")
+    page.click("button[name=index]")
+    total, started = 0, time.monotonic()
+    while total < HISTORY + 1 and time.monotonic() - started < 120:
+        _wait(process_jobs)
+        page.goto(f"{app}/admin/integrations/syncedrecord/")
+        # "1 2 193 synced records": the count is the last number, before the words.
+        paginator = page.locator("p.paginator").inner_text()
+        total = int(re.search(r"(\d+)\s+\D+$", paginator.strip()).group(1))
+    assert total == HISTORY + 1, f"{total} items synced, expected {HISTORY + 1}"
+    page.goto(f"{app}/admin/")
+    page.locator("a", has_text="Review queue").first.click()
+    heading = page.locator("#content h2", has_text="Flagged items")
+    flagged = int(re.search(r"Flagged items: (\d+)", heading.inner_text()).group(1))
+    step(f"10. Sync now: {total} items on the board, {flagged} flagged ({flagged / total:.0%})")
+
+    fix_row = page.locator("#flagged tbody tr", has_text="P206").first
+    number_fixed = fix_row.locator("td").first.inner_text().strip()
+    fix_row.locator("select[name=cost_center_value]").select_option("Kralingen (P206)")
+    fix_row.locator("input[type=submit]").click()
+    expect(messages).to_contain_text("Re-synced 1 item: 1 cleared.")
+    expect(page.locator("#flagged")).not_to_contain_text(number_fixed)
+    step(f"11. flagged item {number_fixed} fixed: P206 mapped to 'Kralingen (P206)', re-synced")
+    return {"number": number, "total": total, "flagged": flagged, "fixed": number_fixed}
+
+
+def _wait(process_jobs) -> None:
+    if process_jobs is not None:
+        process_jobs()
+    else:
+        time.sleep(0.5)
 
 
 def main() -> int:

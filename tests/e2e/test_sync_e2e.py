@@ -320,6 +320,6 @@ def test_webhook_subscriptions_are_managed_from_the_routes_admin(live, admin_cli
         return [str(m) for m in response.context["messages"]]
 
     assert any("Division 101: SalesInvoices" in m for m in act("list_webhooks"))
-    assert act("remove_webhooks") == ["Removed 2 subscription(s); polling still runs."]
+    assert act("remove_webhooks") == ["Removed 2 subscriptions; polling still runs."]
     assert act("list_webhooks") == ["No webhook subscriptions: register them."]
-    assert act("register_webhooks") == ["Webhooks: 2 subscription(s) created, 0 already there."]
+    assert act("register_webhooks") == ["Webhooks: 2 subscriptions created, 0 already there."]

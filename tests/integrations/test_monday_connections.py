@@ -289,7 +289,7 @@ def test_the_refresh_boards_button_caches_boards_groups_and_columns(
     page = admin_client.get("/admin/integrations/mondayboard/").content.decode()
     assert 'id="refresh-boards"' in page
     response = admin_client.post("/admin/integrations/mondayboard/refresh/", follow=True)
-    assert "1 board(s) refreshed." in response.content.decode()
+    assert "1 board refreshed." in response.content.decode()
     board = MondayBoard.objects.get()
     assert board.subitem_board_id == "2002" and board.subitem_columns[0]["id"] == "line_key"
     assert board.columns[2]["settings"] == {"labels": [{"id": 1, "name": "KP-100"}]}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from integrations.forms import RouteColumnsForm, role_field_name, suggest_columns
+from integrations.forms import RouteColumnsForm, board_setup, role_field_name, suggest_columns
 from integrations.models import MondayBoard
 from integrations.sandbox.monday_fixtures import FINANCE_COLUMNS, FINANCE_GROUPS
 
@@ -29,10 +29,8 @@ def test_suggestions_follow_titles_and_types(board):
     assert len(set(s.values())) == len(s)  # one role per column
 
 
-def test_picking_a_board_asks_to_check_the_prefilled_columns_then_saves(
-    board, exact_connection, monday_connection
-):
-    data = {
+def _route_data(exact_connection, monday_connection, **extra) -> dict:
+    return {
         "name": "Invoices",
         "enabled": "on",
         "entity": "sales_invoice",
@@ -41,17 +39,55 @@ def test_picking_a_board_asks_to_check_the_prefilled_columns_then_saves(
         "monday_connection": monday_connection.pk,
         "board_id": "1001",
         "group_id": "",
-        "division_groups": "{}",
         "line_items": "none",
         "line_rule": "largest_amount",
         "deleted_label": "Deleted in Exact",
         "poll_interval_minutes": 15,
+        **extra,
     }
-    first = RouteColumnsForm(data=data)
-    assert not first.is_valid()
-    assert "pre-filled" in str(first.non_field_errors())
-    assert first.data[role_field_name("exact_key")] == "exact_key"
-    second = RouteColumnsForm(data=first.data)
-    assert second.is_valid(), second.errors
-    route = second.save()
+
+
+def test_a_board_picked_without_roles_saves_at_once_with_the_suggested_columns(
+    board, exact_connection, monday_connection
+):
+    form = RouteColumnsForm(data=_route_data(exact_connection, monday_connection))
+    assert form.is_valid(), form.errors  # no "check and save again" round trip
+    route = form.save()
     assert route.columns["exact_key"] == "exact_key" and route.columns["amount"] == "amount"
+    assert route.columns == suggest_columns(board)
+
+
+def test_roles_chosen_on_the_page_are_kept_as_chosen(board, exact_connection, monday_connection):
+    data = _route_data(
+        exact_connection,
+        monday_connection,
+        **{role_field_name("exact_key"): "exact_key", role_field_name("date"): "due_date"},
+    )
+    form = RouteColumnsForm(data=data)
+    assert form.is_valid(), form.errors
+    route = form.save()
+    assert route.columns == {"exact_key": "exact_key", "date": "due_date"}
+
+
+def test_division_groups_are_picked_per_division_from_the_boards_groups(
+    board, exact_connection, monday_connection
+):
+    code = exact_connection.divisions.first().code
+    ok = RouteColumnsForm(
+        data=_route_data(
+            exact_connection, monday_connection, **{f"division_groups_{code}": "group_done"}
+        )
+    )
+    assert ok.is_valid(), ok.errors
+    assert ok.save().division_groups == {str(code): "group_done"}
+    bad = RouteColumnsForm(
+        data=_route_data(exact_connection, monday_connection, **{f"division_groups_{code}": "nope"})
+    )
+    assert not bad.is_valid() and "board" in str(bad.errors["division_groups"])
+
+
+def test_board_setup_offers_each_roles_columns_the_suggestion_and_the_groups(board):
+    setup = board_setup(board)
+    assert setup["roles"]["amount"] == {"choices": [["amount", "Amount"]], "suggested": "amount"}
+    assert setup["roles"]["exact_key"]["suggested"] == "exact_key"
+    assert setup["groups"][0] == ["topics", "Incoming"]
