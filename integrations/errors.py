@@ -78,6 +78,8 @@ def plain_reason(exc: IntegrationError, system: str = "Exact Online") -> str:
         return f"{system} did not answer"
     if isinstance(exc, NotFound):
         return f"{short} did not find it"
+    if isinstance(exc, AccessRefused):
+        return exc.message.rstrip(".")  # written for admins already, and more precise
     if isinstance(exc, RemoteRejected):
         if exc.detail.get("status") == 403:
             return f"{short} refused access"
@@ -93,6 +95,8 @@ def plain_action(exc: IntegrationError, system: str = "Exact Online") -> str:
         return f"Reconnect {system} (Re-authorize on its connection page)."
     if isinstance(exc, RateLimited):
         return "Try again in a few minutes."
+    if isinstance(exc, AccessRefused) and exc.hint:
+        return exc.hint
     if isinstance(exc, RemoteRejected) and exc.detail.get("status") == 403:
         return (
             f"Reconnect {system} and tick this division on the consent page; if it keeps "
