@@ -18,6 +18,7 @@ from integrations.models.routes import (
     SyncedLine,
     SyncedRecord,
 )
+from integrations.models.runs import SyncRun
 
 __all__ = [
     "ColumnRole",
@@ -34,6 +35,7 @@ __all__ = [
     "RouteBoard",
     "SyncedLine",
     "SyncedRecord",
+    "SyncRun",
     "WebhookEvent",
     "WebhookEventQuerySet",
 ]
