@@ -17,19 +17,30 @@ from django.views.decorators.http import require_POST
 
 from integrations.models import Route, SyncRun
 from integrations.sync import runs
+from integrations.sync.progress import count_words
 from integrations.sync.run_status import run_status
 
 # The admin home keeps a finished run's done message this long.
 RECENT = timedelta(hours=2)
 
 
+def _with_review_link(status: dict) -> dict:
+    if status["flagged"]:
+        singular, plural = status["nouns"]
+        flagged = count_words(status["flagged"], singular, plural)
+        status["review_url"] = reverse("admin:review_queue")
+        status["review_label"] = f"Review the {flagged} flagged for review"
+    return status
+
+
 def route_progress(route: Route, *, can_change: bool) -> dict:
     latest = route.sync_runs.order_by("-created_at").first()
+    status = _with_review_link(run_status(latest)) if latest else None
     urls = {
         name: reverse(f"admin:route_{name}", args=[route.pk])
         for name in ("progress", "sync_now", "pause", "resume")
     }
-    return {"run": run_status(latest) if latest else None, "can_change": can_change, **urls}
+    return {"run": status, "can_change": can_change, **urls}
 
 
 def home_progress() -> dict:
@@ -43,7 +54,7 @@ def home_progress() -> dict:
         latest_per_route.setdefault(run.route_id, run)
     rows = []
     for run in latest_per_route.values():
-        status = run_status(run)
+        status = _with_review_link(run_status(run))
         status["route_url"] = reverse("admin:integrations_route_change", args=[run.route_id])
         rows.append(status)
     return {"runs": rows}
@@ -105,7 +116,7 @@ class SyncProgressMixin:
             request, pk, lambda r, u: (run := runs.open_run(r)) and runs.resume_run(run, user=u)
         )
 
-    @admin.display(description="Sync progress")
+    @admin.display(description="Progress")
     def sync_progress(self, obj):
         if obj is None or obj.pk is None:
             return "—"

@@ -196,7 +196,9 @@ class RouteAdmin(SyncProgressMixin, ReconcileMixin, admin.ModelAdmin):
         rollover = ["board_item_limit", "board_name_rule", "board_period"]
         main = [f for f in RouteColumnsForm.Meta.fields if f not in rollover]
         boards = [*rollover, "boards_overview"] if obj is not None else rollover
-        progress = [("Sync progress", {"fields": ["sync_progress"]})] if obj is not None else []
+        progress = (
+            [("Sync with Exact Online", {"fields": ["sync_progress"]})] if obj is not None else []
+        )
         return [
             *progress,
             (None, {"fields": main}),

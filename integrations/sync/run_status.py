@@ -114,6 +114,7 @@ def run_status(run: SyncRun, now: datetime | None = None) -> dict:
         "route": run.route_id,
         "route_name": run.route.name,
         "kind": run.get_kind_display(),
+        "nouns": [singular, plural],
         "state": run.state,
         "state_label": _state_label(run),
         "open": run.is_open,
@@ -144,7 +145,7 @@ def _headline(run: SyncRun, sentence: str, detail: str, plural: str, now: dateti
         return f"Paused: {sentence}. Resume to continue where it stopped; nothing is lost."
     if run.state == State.DONE:
         took = progress.duration_words(_working_seconds(run, now)).removeprefix("about ")
-        at = date_format(timezone.localtime(run.finished_at), "H:i")
+        at = date_format(timezone.localtime(run.finished_at), "H:i T")
         return f"Done at {at} (took {took}): {sentence}."
     if run.batches == 0:
         return f"Reading the {plural} from Exact Online…"

@@ -217,7 +217,7 @@ def test_done_status_says_when_and_how_long(route):
     run.finished_at = run.started_at + timedelta(minutes=31)
     run.save()
     status = run_status(run)
-    at = timezone.localtime(run.finished_at).strftime("%H:%M")
+    at = timezone.localtime(run.finished_at).strftime("%H:%M %Z")
     assert status["headline"] == (
         f"Done at {at} (took 31 minutes): 10,000 sales invoices read, 10,000 on the board "
         "(40 of them flagged for review)."

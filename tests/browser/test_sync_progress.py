@@ -1,0 +1,103 @@
+"""A 1,000-invoice first backfill watched in chromium: "Sync now" on the route page, progress
+that updates itself on the route page and the admin home, 100% and a done message at the end.
+
+The worker is this test's thread (tasks.poll_route, as the qcluster runs it); between batches
+it waits until both pages have shown the new count, which they fetch on their own."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from integrations import tasks
+from integrations.models import SyncRun
+from integrations.sync import runs
+from tests.browser.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+INVOICES = 1000
+
+
+@pytest.fixture
+def backfill_route(sandbox_stack):
+    stack = sandbox_stack.connect(divisions=((101, "Amsterdam"),))
+    stack.add_reference_data()
+    route = stack.route(name="Sales invoices Amsterdam")
+    stack.map(route, "gl_account", "8000", "8000 Revenue")
+    stack.map(route, "gl_account", "8100", "8100 Services")
+    stack.map(route, "cost_center", "KP-100", "KP-100")
+    stack.exact.webhooks_enabled = False
+    stack.exact.bulk_add_sales_invoices(101, INVOICES, lines_per_invoice=3)
+    return stack, route
+
+
+def _percent(panel) -> int:
+    return int(panel.locator(".sync-percent").first.inner_text().rstrip("%"))
+
+
+def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
+    open_page, staff_user, live_server, backfill_route, monkeypatch
+):
+    stack, route = backfill_route
+    ARTIFACTS.mkdir(exist_ok=True)
+    route_page = open_page(staff_user)
+    route_page.goto(f"{live_server.url}/admin/integrations/route/{route.pk}/change/")
+    panel = route_page.locator("#sync-progress-route")
+    expect(panel).to_contain_text("No sync has run from this page yet.")
+    panel.get_by_role("button", name="Sync now").click()
+    expect(panel).to_contain_text(
+        "Waiting for a worker to start reading the sales invoices from Exact Online."
+    )
+    run = SyncRun.objects.get(route=route)
+    assert run.requested_by == staff_user
+
+    home = open_page(staff_user)
+    home.goto(f"{live_server.url}/admin/")
+    home_panel = home.locator("#sync-progress-home")
+    expect(home_panel).to_be_visible()
+    expect(home_panel).to_contain_text("Sales invoices Amsterdam")
+
+    seen: list[int] = []
+    real_record_batch = runs.record_batch
+
+    def record_batch(r, page, outcome):
+        stop = real_record_batch(r, page, outcome)
+        read = SyncRun.objects.get(pk=r.pk).read
+        if read in (300, 600):
+            text = f"{read:,} of 1,000 sales invoices read, {read:,} on the board"
+            expect(panel).to_contain_text(text)
+            expect(home_panel).to_contain_text(text)
+            expect(panel).to_contain_text(
+                re.compile(r"(about \d+ minutes?|less than a minute) left")
+            )
+            seen.append(_percent(panel))
+            assert _percent(home_panel) == seen[-1]
+            route_page.screenshot(
+                path=str(ARTIFACTS / f"sync-progress-route-{read}.png"), full_page=True
+            )
+            home_panel.screenshot(path=str(ARTIFACTS / f"sync-progress-home-{read}.png"))
+            panel.screenshot(path=str(ARTIFACTS / f"sync-progress-route-panel-{read}.png"))
+            assert panel.get_by_role("button", name="Pause").is_visible()
+        return stop
+
+    monkeypatch.setattr(runs, "record_batch", record_batch)
+    tasks.poll_route(route.pk)  # the worker takes the queued job
+
+    expect(panel.locator(".sync-percent")).to_have_text("100%")
+    expect(panel).to_contain_text(re.compile(r"Done at \d\d:\d\d [A-Z]+ \(took "))
+    expect(panel).to_contain_text("1,000 sales invoices read, 1,000 on the board")
+    expect(home_panel.locator(".sync-percent")).to_have_text("100%")
+    expect(home_panel).to_contain_text("Done at")
+    assert seen == [30, 60]  # it moved on its own, in step with the batches
+    assert panel.get_by_role("button", name="Sync now").is_visible()  # ready for the next
+    route_page.screenshot(path=str(ARTIFACTS / "sync-progress-route-done.png"), full_page=True)
+    panel.screenshot(path=str(ARTIFACTS / "sync-progress-route-panel-done.png"))
+    flagged = SyncRun.objects.get(pk=run.pk).flagged
+    expect(
+        panel.get_by_role("link", name=re.compile(r"Review the [\d,]+ sales invoices? flagged"))
+    ).to_have_text(f"Review the {flagged:,} sales invoices flagged for review")
+    home.screenshot(path=str(ARTIFACTS / "sync-progress-home-done.png"), full_page=True)
+    assert len(stack.items()) == INVOICES
