@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,6 +26,14 @@ DELETED_FEED = "Deleted"
 # honoured after each. Smaller than Exact's 1,000-row feed pages (the calls to Exact stay the
 # same) so progress moves every 20 s or so at Monday's pace and a pause takes effect as soon.
 WRITE_BATCH = 100
+# A run (a backfill, Sync now) works in slices shorter than the job timeout (Q_TIMEOUT, which
+# kills the worker): at the first batch boundary past the slice it saves the cursor, lets go
+# and queues the next job, instead of being killed and leaving its claim for STALE_CLAIM.
+SLICE_OF_TIMEOUT = 0.6
+
+
+def _slice_deadline() -> float:
+    return time.monotonic() + settings.Q_CLUSTER["timeout"] * SLICE_OF_TIMEOUT
 
 
 def _claim(cursor: PollCursor) -> bool:
@@ -59,10 +69,14 @@ def _poll_route(route: Route) -> dict:
         logger.info("poll.skipped.paused", extra={"route_id": route.pk})
         return {"skipped": "paused"}
     results = {}
+    deadline = _slice_deadline() if run is not None else None
     try:
         for division in route.divisions.filter(selected=True).values_list("code", flat=True):
-            results[division] = poll_division(route, division, run=run)
+            results[division] = poll_division(route, division, run=run, deadline=deadline)
             if results[division].get("paused"):
+                return results
+            if results[division].get("continued"):
+                runs.continue_later(run)
                 return results
     except Exception as exc:
         if run is not None:
@@ -76,17 +90,22 @@ def _poll_route(route: Route) -> dict:
 
 
 def poll_division(
-    route: Route, division: int, *, max_pages: int | None = None, run: SyncRun | None = None
+    route: Route,
+    division: int,
+    *,
+    max_pages: int | None = None,
+    run: SyncRun | None = None,
+    deadline: float | None = None,
 ) -> dict:
     """Bring one division's changes (and deletions) across. Idempotent and resumable:
     the cursor moves only after each page's documents are written to Monday. With a run, each
     batch is counted into it, and a pause asked for stops the poll after the batch (the result
-    then has "paused": True)."""
+    then has "paused": True); so does passing `deadline` (time.monotonic(); "continued")."""
     with correlation.bound(f"poll:{route.pk}:{division}"):
-        return _poll_division(route, division, max_pages, run)
+        return _poll_division(route, division, max_pages, run, deadline)
 
 
-def _poll_division(route: Route, division: int, max_pages: int | None, run) -> dict:
+def _poll_division(route: Route, division: int, max_pages, run, deadline) -> dict:
     cursor, _ = PollCursor.objects.get_or_create(route=route, division=division, feed=route.entity)
     if not _claim(cursor):
         return {"skipped": "another poll is running"}
@@ -122,6 +141,10 @@ def _poll_division(route: Route, division: int, max_pages: int | None, run) -> d
             if run is not None and runs.record_batch(run, page, outcome):
                 pages.close()  # the generator's reads end here; the cursor is saved
                 return _paused(cursor, run, counts)
+            if deadline is not None and time.monotonic() > deadline:
+                pages.close()
+                _release(cursor)
+                return {**counts, "continued": True}
             if max_pages and counts["pages"] >= max_pages:
                 break
         counts["deleted"] = _poll_deleted(route, division, client)

@@ -182,6 +182,13 @@ def resume_run(run: SyncRun, *, user=None) -> SyncRun:
     return run
 
 
+def continue_later(run: SyncRun) -> None:
+    """The poll used its time slice: the run stays open and the next job takes it on."""
+    SyncRun.objects.filter(pk=run.pk).update(updated_at=timezone.now())
+    logger.info("sync.run.continued", extra={"route_id": run.route_id, "run_id": run.pk})
+    _enqueue(run.route)
+
+
 def finish_run(run: SyncRun) -> None:
     now = timezone.now()
     SyncRun.objects.filter(pk=run.pk, state=State.RUNNING).update(

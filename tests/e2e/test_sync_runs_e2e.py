@@ -124,3 +124,32 @@ def test_sync_now_while_paused_resumes_the_same_run(backfill, monkeypatch, staff
     run.refresh_from_db()
     assert run.state == SyncRun.State.DONE and run.read == INVOICES
     assert SyncRun.objects.count() == 1
+
+
+def test_a_backfill_longer_than_a_job_continues_in_the_next_job_without_losing_any(
+    backfill, settings
+):
+    from django_q.models import OrmQ
+
+    stack, route = backfill
+    # A 50 s job timeout gives 30 s slices; writing 450 items waits out Monday's budget
+    # window (on the shared clock) at least once, so the run needs more than one job.
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 50}
+    queued = OrmQ.objects.count()
+    first = tasks.poll_route(route.pk)
+    run = SyncRun.objects.get()
+    assert first[101]["continued"] is True
+    assert run.state == SyncRun.State.RUNNING and 0 < run.read < INVOICES
+    assert OrmQ.objects.count() == queued + 1  # the next job is queued
+    assert (
+        PollCursor.objects.get(route=route, division=101, feed="sales_invoice").running_since
+        is None
+    )
+    jobs = 1
+    while run.state != SyncRun.State.DONE and jobs < 20:
+        tasks.poll_route(route.pk)
+        run.refresh_from_db()
+        jobs += 1
+    assert run.state == SyncRun.State.DONE and run.read == INVOICES
+    keys = [item["texts"]["exact_key"] for item in stack.items()]
+    assert len(keys) == INVOICES and len(set(keys)) == INVOICES
