@@ -25,7 +25,6 @@ class SyncRun(models.Model):
         RUNNING = "running", "Running"
         PAUSED = "paused", "Paused"
         DONE = "done", "Done"
-        FAILED = "failed", "Stopped by an error"
 
     OPEN_STATES = (State.QUEUED, State.RUNNING, State.PAUSED)
 

@@ -62,7 +62,11 @@ def poll_route(route: Route) -> dict:
 def _poll_route(route: Route) -> dict:
     if not route.exact_connection.is_usable:
         logger.info("poll.skipped.needs_reauth", extra={"route_id": route.pk})
-        return {"skipped": "Exact Online needs re-authorization"}
+        reason = "Exact Online needs re-authorization"
+        if (run := runs.open_run(route)) is not None:
+            text = "Exact Online needs to be authorized again (Exact Online connections)."
+            runs.run_interrupted(run, RuntimeError(text))
+        return {"skipped": reason}
     client = exact_connections.for_connection(route.exact_connection)
     run = runs.run_for_poll(route, client)
     if run is not None and run.state == SyncRun.State.PAUSED:

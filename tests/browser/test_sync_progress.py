@@ -106,3 +106,48 @@ def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
     ).to_have_text(f"Review the {flagged:,} sales invoices flagged for review")
     home.screenshot(path=str(ARTIFACTS / "sync-progress-home-done.png"), full_page=True)
     assert len(stack.items()) == INVOICES
+
+
+def test_pause_and_resume_from_the_route_page(
+    open_page, staff_user, live_server, sandbox_stack, monkeypatch
+):
+    stack = sandbox_stack.connect(divisions=((101, "Amsterdam"),))
+    stack.add_reference_data()
+    route = stack.route(name="Sales invoices Amsterdam")
+    for code, value in (("8000", "8000 Revenue"), ("8100", "8100 Services")):
+        stack.map(route, "gl_account", code, value)
+    for code in ("KP-100", "KP-200"):
+        stack.map(route, "cost_center", code, code)
+    stack.exact.webhooks_enabled = False
+    stack.exact.bulk_add_sales_invoices(101, 300, lines_per_invoice=3)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = open_page(staff_user)
+    page.goto(f"{live_server.url}/admin/integrations/route/{route.pk}/change/")
+    panel = page.locator("#sync-progress-route")
+    panel.get_by_role("button", name="Sync now").click()
+    expect(panel).to_contain_text("Waiting for a worker")
+    real_record_batch = runs.record_batch
+
+    def record_batch(r, batch, outcome):
+        if SyncRun.objects.get(pk=r.pk).batches == 0:  # a person presses Pause mid-batch
+            expect(panel).to_contain_text("Reading the sales invoices from Exact Online")
+            panel.get_by_role("button", name="Pause").click()
+            expect(panel).to_contain_text("Pausing after the current batch")
+        return real_record_batch(r, batch, outcome)
+
+    monkeypatch.setattr(runs, "record_batch", record_batch)
+    tasks.poll_route(route.pk)
+    expect(panel).to_contain_text(
+        "Paused: 100 of 300 sales invoices read, 100 on the board. Resume to continue where it "
+        "stopped; nothing is lost."
+    )
+    panel.screenshot(path=str(ARTIFACTS / "sync-progress-route-panel-paused.png"))
+    assert len(stack.items()) == 100
+    assert tasks.poll_route(route.pk) == {"skipped": "paused"}  # the schedule waits too
+
+    panel.get_by_role("button", name="Resume").click()
+    expect(panel).to_contain_text("Waiting for a worker")
+    tasks.poll_route(route.pk)
+    expect(panel).to_contain_text("300 sales invoices read, 300 on the board.")
+    expect(panel.locator(".sync-percent")).to_have_text("100%")
+    assert len({i["texts"]["exact_key"] for i in stack.items()}) == 300

@@ -95,3 +95,16 @@ def test_sync_now_action_links_to_the_route_pages(admin_client, route):
     assert f'Sync started for <a href="{change}">{route.name}</a>' in text
     assert "Poll cursors page" not in text  # the old message's pointer to sync jargon
     assert SyncRun.objects.get().requested_by is not None
+
+
+def test_a_run_waiting_on_a_connection_that_needs_reauthorization_says_so(admin_client, route):
+    from integrations import tasks
+    from integrations.models import ConnectionStatus
+
+    admin_client.post(_url("sync_now", route))
+    route.exact_connection.status = ConnectionStatus.NEEDS_REAUTH
+    route.exact_connection.save()
+    assert tasks.poll_route(route.pk) == {"skipped": "Exact Online needs re-authorization"}
+    run = admin_client.get(_url("progress", route)).json()["run"]
+    assert run["open"]
+    assert run["error"] == "Exact Online needs to be authorized again (Exact Online connections)."
