@@ -231,3 +231,44 @@ def test_paused_status_counts_no_paused_time_and_offers_resume(route):
     status = run_status(run)
     assert status["headline"].startswith("Paused: 1,240 of 10,000 sales invoices read")
     assert status["can_resume"] and not status["can_pause"]
+
+
+class _CountingClient:
+    def __init__(self, answer):
+        self.answer, self.asked = answer, []
+
+    def count_modified_since(self, entity, division, since):
+        self.asked.append((entity, division, since))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.django_db
+def test_expected_total_counts_from_the_backfill_date_then_from_the_last_poll(route):
+    from datetime import date
+
+    from integrations.models import PollCursor
+    from integrations.sync.runs import expected_total
+
+    route.backfill_from = date(2026, 1, 1)
+    route.save()
+    division = route.divisions.get().code
+    client = _CountingClient(1200)
+    assert expected_total(route, client) == 1200
+    assert client.asked == [("sales_invoice", division, date(2026, 1, 1))]
+    last = timezone.now() - timedelta(hours=1)
+    PollCursor.objects.create(
+        route=route, division=division, feed=route.entity, timestamp=500, last_success_at=last
+    )
+    client.asked.clear()
+    expected_total(route, client)
+    assert client.asked == [("sales_invoice", division, last)]
+
+
+@pytest.mark.django_db
+def test_without_a_count_from_exact_the_total_is_unknown(route):
+    from integrations.errors import RemoteRejected
+    from integrations.sync.runs import expected_total
+
+    assert expected_total(route, _CountingClient(RemoteRejected("no count"))) is None
