@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from integrations import tasks
 from integrations.models import SyncRun
-from integrations.sync import runs
+from integrations.sync import polling, runs
 from tests.browser.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -65,8 +65,9 @@ def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
 
     def record_batch(r, page, outcome):
         stop = real_record_batch(r, page, outcome)
-        read = SyncRun.objects.get(pk=r.pk).read
-        if read in (300, 600):
+        counted = SyncRun.objects.get(pk=r.pk)
+        read = counted.read
+        if counted.batches in (3, 6):
             text = f"{read:,} of 1,000 sales invoices read, {read:,} on the board"
             expect(panel).to_contain_text(text)
             expect(home_panel).to_contain_text(text)
@@ -76,10 +77,12 @@ def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
             seen.append(_percent(panel))
             assert _percent(home_panel) == seen[-1]
             route_page.screenshot(
-                path=str(ARTIFACTS / f"sync-progress-route-{read}.png"), full_page=True
+                path=str(ARTIFACTS / f"sync-progress-route-{counted.batches}.png"), full_page=True
             )
-            home_panel.screenshot(path=str(ARTIFACTS / f"sync-progress-home-{read}.png"))
-            panel.screenshot(path=str(ARTIFACTS / f"sync-progress-route-panel-{read}.png"))
+            home_panel.screenshot(path=str(ARTIFACTS / f"sync-progress-home-{counted.batches}.png"))
+            panel.screenshot(
+                path=str(ARTIFACTS / f"sync-progress-route-panel-{counted.batches}.png")
+            )
             assert panel.get_by_role("button", name="Pause").is_visible()
         return stop
 
@@ -96,7 +99,9 @@ def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
     expect(panel).to_contain_text("1,000 sales invoices read, 1,000 on the board")
     expect(home_panel.locator(".sync-percent")).to_have_text("100%")
     expect(home_panel).to_contain_text("Done at")
-    assert seen == [30, 60]  # it moved on its own, in step with the batches
+    batch = polling.WRITE_BATCH
+    # It moved on its own, in step with the batches.
+    assert seen == [3 * batch * 100 // INVOICES, 6 * batch * 100 // INVOICES]
     assert panel.get_by_role("button", name="Sync now").is_visible()  # ready for the next
     route_page.screenshot(path=str(ARTIFACTS / "sync-progress-route-done.png"), full_page=True)
     panel.screenshot(path=str(ARTIFACTS / "sync-progress-route-panel-done.png"))
@@ -137,12 +142,13 @@ def test_pause_and_resume_from_the_route_page(
 
     monkeypatch.setattr(runs, "record_batch", record_batch)
     tasks.poll_route(route.pk)
+    batch = polling.WRITE_BATCH
     expect(panel).to_contain_text(
-        "Paused: 100 of 300 sales invoices read, 100 on the board. Resume to continue where it "
-        "stopped; nothing is lost."
+        f"Paused: {batch} of 300 sales invoices read, {batch} on the board. Resume to continue "
+        "where it stopped; nothing is lost."
     )
     panel.screenshot(path=str(ARTIFACTS / "sync-progress-route-panel-paused.png"))
-    assert len(stack.items()) == 100
+    assert len(stack.items()) == batch
     assert tasks.poll_route(route.pk) == {"skipped": "paused"}  # the schedule waits too
 
     panel.get_by_role("button", name="Resume").click()
