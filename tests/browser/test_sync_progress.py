@@ -2,7 +2,10 @@
 that updates itself on the route page and the admin home, 100% and a done message at the end.
 
 The worker is this test's thread (tasks.poll_route, as the qcluster runs it); between batches
-it waits until both pages have shown the new count, which they fetch on their own."""
+it waits until both pages have shown the new count, which they fetch on their own timer.
+The pages' clocks are Playwright's (`tick`): on SQLite the live server shares this thread's
+database connection, so the pages may only ask while the worker waits, never in the middle of
+its writes."""
 
 from __future__ import annotations
 
@@ -34,6 +37,19 @@ def backfill_route(sandbox_stack):
     return stack, route
 
 
+def tick(*pages) -> None:
+    """Let each page's own 2-second refresh timer fire once."""
+    for page in pages:
+        page.clock.run_for(2100)
+
+
+def _open(open_page, user, url):
+    page = open_page(user)
+    page.clock.install()
+    page.goto(url)
+    return page
+
+
 def _percent(panel) -> int:
     return int(panel.locator(".sync-percent").first.inner_text().rstrip("%"))
 
@@ -43,8 +59,9 @@ def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
 ):
     stack, route = backfill_route
     ARTIFACTS.mkdir(exist_ok=True)
-    route_page = open_page(staff_user)
-    route_page.goto(f"{live_server.url}/admin/integrations/route/{route.pk}/change/")
+    route_page = _open(
+        open_page, staff_user, f"{live_server.url}/admin/integrations/route/{route.pk}/change/"
+    )
     panel = route_page.locator("#sync-progress-route")
     expect(panel).to_contain_text("No sync has run from this page yet.")
     panel.get_by_role("button", name="Sync now").click()
@@ -54,8 +71,7 @@ def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
     run = SyncRun.objects.get(route=route)
     assert run.requested_by == staff_user
 
-    home = open_page(staff_user)
-    home.goto(f"{live_server.url}/admin/")
+    home = _open(open_page, staff_user, f"{live_server.url}/admin/")
     home_panel = home.locator("#sync-progress-home")
     expect(home_panel).to_be_visible()
     expect(home_panel).to_contain_text("Sales invoices Amsterdam")
@@ -68,6 +84,7 @@ def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
         counted = SyncRun.objects.get(pk=r.pk)
         read = counted.read
         if counted.batches in (3, 6):
+            tick(route_page, home)
             text = f"{read:,} of 1,000 sales invoices read, {read:,} on the board"
             expect(panel).to_contain_text(text)
             expect(home_panel).to_contain_text(text)
@@ -94,6 +111,7 @@ def test_a_1000_invoice_backfill_shows_progress_to_100_percent_and_done(
         if SyncRun.objects.get(pk=run.pk).state == SyncRun.State.DONE:
             break
 
+    tick(route_page, home)
     expect(panel.locator(".sync-percent")).to_have_text("100%")
     expect(panel).to_contain_text(re.compile(r"Done at \d\d:\d\d [A-Z]+ \(took "))
     expect(panel).to_contain_text("1,000 sales invoices read, 1,000 on the board")
@@ -126,8 +144,9 @@ def test_pause_and_resume_from_the_route_page(
     stack.exact.webhooks_enabled = False
     stack.exact.bulk_add_sales_invoices(101, 300, lines_per_invoice=3)
     ARTIFACTS.mkdir(exist_ok=True)
-    page = open_page(staff_user)
-    page.goto(f"{live_server.url}/admin/integrations/route/{route.pk}/change/")
+    page = _open(
+        open_page, staff_user, f"{live_server.url}/admin/integrations/route/{route.pk}/change/"
+    )
     panel = page.locator("#sync-progress-route")
     panel.get_by_role("button", name="Sync now").click()
     expect(panel).to_contain_text("Waiting for a worker")
@@ -135,6 +154,7 @@ def test_pause_and_resume_from_the_route_page(
 
     def record_batch(r, batch, outcome):
         if SyncRun.objects.get(pk=r.pk).batches == 0:  # a person presses Pause mid-batch
+            tick(page)
             expect(panel).to_contain_text("Reading the sales invoices from Exact Online")
             panel.get_by_role("button", name="Pause").click()
             expect(panel).to_contain_text("Pausing after the current batch")
@@ -142,6 +162,7 @@ def test_pause_and_resume_from_the_route_page(
 
     monkeypatch.setattr(runs, "record_batch", record_batch)
     tasks.poll_route(route.pk)
+    tick(page)
     batch = polling.WRITE_BATCH
     expect(panel).to_contain_text(
         f"Paused: {batch} of 300 sales invoices read, {batch} on the board. Resume to continue "
@@ -154,6 +175,7 @@ def test_pause_and_resume_from_the_route_page(
     panel.get_by_role("button", name="Resume").click()
     expect(panel).to_contain_text("Waiting for a worker")
     tasks.poll_route(route.pk)
+    tick(page)
     expect(panel).to_contain_text("300 sales invoices read, 300 on the board.")
     expect(panel.locator(".sync-percent")).to_have_text("100%")
     assert len({i["texts"]["exact_key"] for i in stack.items()}) == 300
