@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
-from integrations.admin.progress import SyncProgressMixin
+from integrations.admin.progress import SyncProgressMixin, started_message
 from integrations.admin.reconcile import ReconcileMixin
 from integrations.admin.review import ReviewQueueMixin
 from integrations.forms import RouteColumnsForm, role_field_name
@@ -238,7 +238,6 @@ class RouteAdmin(SyncProgressMixin, ReconcileMixin, admin.ModelAdmin):
 
     @admin.action(description="Sync now (read the changes from Exact Online)")
     def sync_now(self, request, queryset):
-        from integrations.admin.progress import started_message
         from integrations.sync.runs import start_run
 
         started = [start_run(route, user=request.user).route for route in queryset]
