@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 
+from integrations.admin.progress import SyncProgressMixin, started_message
 from integrations.admin.reconcile import ReconcileMixin
 from integrations.admin.review import ReviewQueueMixin
 from integrations.admin.route_setup import DocumentsFilter, RouteSetupMixin
@@ -198,7 +199,7 @@ class PollCursorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Route)
-class RouteAdmin(RouteSetupMixin, ReconcileMixin, admin.ModelAdmin):
+class RouteAdmin(RouteSetupMixin, SyncProgressMixin, ReconcileMixin, admin.ModelAdmin):
     form = RouteColumnsForm  # column roles offer the board's real, compatible columns
     list_display = [
         "name",
@@ -210,7 +211,7 @@ class RouteAdmin(RouteSetupMixin, ReconcileMixin, admin.ModelAdmin):
         "failed",
     ]
     list_filter = [("entity", DocumentsFilter), "enabled"]
-    readonly_fields = ["boards_overview"]
+    readonly_fields = ["boards_overview", "sync_progress"]
     filter_horizontal = ["divisions"]
     actions = [
         "map_matching_labels",
@@ -234,7 +235,11 @@ class RouteAdmin(RouteSetupMixin, ReconcileMixin, admin.ModelAdmin):
         rollover = ["board_item_limit", "board_name_rule", "board_period"]
         main = [f for f in RouteColumnsForm.Meta.fields if f not in rollover]
         boards = [*rollover, "boards_overview"] if obj is not None else rollover
+        progress = (
+            [("Sync with Exact Online", {"fields": ["sync_progress"]})] if obj is not None else []
+        )
         return [
+            *progress,
             (None, {"fields": main}),
             ("Monday.com columns per role", {"fields": roles}),
             ("Boards (a new board before one is full)", {"fields": boards}),
@@ -276,17 +281,12 @@ class RouteAdmin(RouteSetupMixin, ReconcileMixin, admin.ModelAdmin):
     def failed(self, obj):
         return obj.n_failed
 
-    @admin.action(description="Sync now (poll Exact Online for these routes)")
+    @admin.action(description="Sync now (read the changes from Exact Online)")
     def sync_now(self, request, queryset):
-        from django_q.tasks import async_task
+        from integrations.sync.runs import start_run
 
-        for route in queryset:
-            async_task("integrations.tasks.poll_route", route.pk, group=f"poll:{route.pk}")
-        self.message_user(
-            request,
-            f"Queued a poll of {queryset.count()} route(s); progress shows on the Poll cursors page.",
-            messages.SUCCESS,
-        )
+        started = [start_run(route, user=request.user).route for route in queryset]
+        self.message_user(request, started_message(started), messages.SUCCESS)
 
     def _subscriptions(self, request, call):
         """Run one subscriptions service; an IntegrationError becomes an admin message."""

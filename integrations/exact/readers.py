@@ -27,7 +27,7 @@ from integrations.exact.feeds import (
     newest_by_id,
     with_last,
 )
-from integrations.exact.responses import collection
+from integrations.exact.responses import UnexpectedResponse, collection
 from integrations.exact.specs import EntitySpec, spec_for
 from integrations.models import Entity
 
@@ -66,9 +66,12 @@ class EntityReaders(BulkReaders):
 
     # --- changes -------------------------------------------------------------------------
 
-    def iter_changes(self, entity: str, division: int, *, since: int) -> Iterator[SyncPage]:
-        """Documents changed after the cursor `since`, in pages of up to 1,000 documents, each
-        document once.
+    def iter_changes(
+        self, entity: str, division: int, *, since: int, per_page: int | None = None
+    ) -> Iterator[SyncPage]:
+        """Documents changed after the cursor `since`, in pages of up to `per_page` (default
+        1,000) documents, each document once. The page size does not change the calls to Exact
+        (its feed pages stay 1,000 rows): it is the batch the caller writes and moves on after.
 
         Store `page.max_timestamp` as the new cursor once the page's documents are written.
         A document with lines_complete=False is to be completed (complete_documents) before writing.
@@ -79,12 +82,13 @@ class EntityReaders(BulkReaders):
         epoch seconds (UTC), re-read with a 10-minute overlap.
         """
         spec = spec_for(entity)
+        per_page = per_page or DOCUMENTS_PER_PAGE
         if entity == Entity.PURCHASE_INVOICE:
             yield from self._iter_modified(spec, division, since)
         elif entity == Entity.SALES_ORDER:
-            yield from self._iter_sales_orders(spec, division, since)
+            yield from self._iter_sales_orders(spec, division, since, per_page)
         else:
-            yield from self._iter_combined(spec, division, since)
+            yield from self._iter_combined(spec, division, since, per_page)
 
     def _sync_pages(self, path: str, division: int, since: int, select: tuple[str, ...]):
         # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=SyncSalesInvoiceSalesInvoices
@@ -95,16 +99,18 @@ class EntityReaders(BulkReaders):
         }
         return self.iter_pages(path, division=division, params=params)
 
-    def _iter_combined(self, spec: EntitySpec, division: int, since: int) -> Iterator[SyncPage]:
+    def _iter_combined(
+        self, spec: EntitySpec, division: int, since: int, per_page: int
+    ) -> Iterator[SyncPage]:
         # Rows of one document may come on several pages, among other documents' rows: the
         # grouper hands each document out once, whole (feeds.py says how, and its bound).
         feed = spec.sync_feeds[0]
-        grouper = CombinedFeedGrouper(spec, feed, division, since, per_page=DOCUMENTS_PER_PAGE)
+        grouper = CombinedFeedGrouper(spec, feed, division, since, per_page=per_page)
         for rows in self._sync_pages(feed.path, division, since, feed.select):
             yield from grouper.read(rows)
         yield from grouper.finish()
 
-    def _iter_sales_orders(self, spec: EntitySpec, division: int, since: int):
+    def _iter_sales_orders(self, spec: EntitySpec, division: int, since: int, per_page: int):
         """SalesOrderHeaders, then SalesOrderLines, then the headers once more.
 
         Rowversions are global, so after headers (to H) and lines (to L) a row not handed out
@@ -156,9 +162,7 @@ class EntityReaders(BulkReaders):
         # before the first row of an order not handed out yet. Orders are read whole by the
         # poller (lines_complete=False), so a restart from there may re-read one, never halve it.
         found.sort(key=lambda item: item[1])
-        chunks = [
-            found[i : i + DOCUMENTS_PER_PAGE] for i in range(0, len(found), DOCUMENTS_PER_PAGE)
-        ]
+        chunks = [found[i : i + per_page] for i in range(0, len(found), per_page)]
         chunks = chunks or ([[]] if cursor > since else [])
         for n, chunk in enumerate(chunks):
             later = [first for rest in chunks[n + 1 :] for first, _, _ in rest]
@@ -214,6 +218,27 @@ class EntityReaders(BulkReaders):
             if entity is not None:
                 records = [r for r in records if r.entity == entity]
             yield DeletedPage(records=records, rows=len(rows), max_timestamp=newest)
+
+    def count_modified_since(self, entity: str, division: int, since: datetime | date) -> int:
+        """How many documents of the entity Exact holds modified on or after `since`: one call.
+
+        The sync feeds give no total, so this asks the regular endpoint with
+        `$inlinecount=allpages` and `$top=1` (reference §3.2: `__count`, seen as a string).
+        Raises the client's errors; UnexpectedResponse when the answer carries no count.
+        """
+        spec = spec_for(entity)
+        params = {
+            "$filter": odata.ge("Modified", odata.datetime_(since)),
+            "$select": spec.key_field,
+            "$top": "1",
+            "$inlinecount": "allpages",
+        }
+        # Reference: https://start.exactonline.nl/docs/HlpRestAPIResourcesDetails.aspx?name=SalesInvoiceSalesInvoices
+        payload = self.get(spec.header_path, division=division, params=params)
+        try:
+            return int(payload["d"]["__count"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UnexpectedResponse("Exact Online's answer carries no count.") from exc
 
     def sync_timestamp_for(self, entity: str, division: int, start: date) -> int | None:
         """The Timestamp of the first record modified on or after `start` (start at it - 1).

@@ -19,6 +19,7 @@ from integrations.models.routes import (
     SyncedLine,
     SyncedRecord,
 )
+from integrations.models.runs import SyncRun
 
 __all__ = [
     "AlertKind",
@@ -38,6 +39,7 @@ __all__ = [
     "SentAlert",
     "SyncedLine",
     "SyncedRecord",
+    "SyncRun",
     "WebhookEvent",
     "WebhookEventQuerySet",
 ]

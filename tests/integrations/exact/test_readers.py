@@ -425,3 +425,33 @@ def test_key_batches_stay_under_the_url_limit_on_the_longest_host_and_use_it_ful
     # endpoint answers 60 rows a page, so 60 headers are one call where 75 would be two.
     full = lambda url: len(re.findall(r"guid'", unquote_plus(url))) == 60  # noqa: E731
     assert all(len(url) + per_key > budget or full(url) for url in urls[:-1])
+
+
+def test_count_modified_since_asks_the_regular_endpoint_for_an_inline_count(
+    mocked_http, make_client
+):
+    # Reference §3.2: `$inlinecount=allpages` adds "__count" (a string) to `d`; `$top=1` keeps
+    # the answer to one row. The sync feeds carry no total.
+    mocked_http.get(
+        f"{D}/salesinvoice/SalesInvoices",
+        json={"d": {"results": [{"InvoiceID": key(1)}], "__count": "10000"}},
+        match=q(
+            {
+                "$filter": "Modified ge datetime'2026-01-01T00:00:00'",
+                "$select": "InvoiceID",
+                "$top": "1",
+                "$inlinecount": "allpages",
+            }
+        ),
+    )
+    assert make_client().count_modified_since(Entity.SALES_INVOICE, 101, date(2026, 1, 1)) == 10_000
+
+
+def test_count_modified_since_without_a_count_in_the_answer_is_an_unexpected_response(
+    mocked_http, make_client
+):
+    from integrations.exact.responses import UnexpectedResponse
+
+    mocked_http.get(f"{D}/salesinvoice/SalesInvoices", json={"d": {"results": []}})
+    with pytest.raises(UnexpectedResponse):
+        make_client().count_modified_since(Entity.SALES_INVOICE, 101, date(2026, 1, 1))
