@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0007_mondayboard_verbose_name_monday_com'),
+        ('integrations', '0009_mondaybudget_in_flight'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

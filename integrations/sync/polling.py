@@ -151,7 +151,7 @@ def _poll_division(route: Route, division: int, max_pages, run, deadline) -> dic
                 return _paused(cursor, run, counts)
             if deadline is not None and time.monotonic() > deadline:
                 pages.close()
-                _release(cursor)
+                release_cursor(cursor)
                 return {**counts, "continued": True}
             if max_pages and counts["pages"] >= max_pages:
                 break
@@ -168,7 +168,7 @@ def _poll_division(route: Route, division: int, max_pages, run, deadline) -> dic
 
 
 def _paused(cursor: PollCursor, run: SyncRun, counts: dict) -> dict:
-    _release(cursor)
+    release_cursor(cursor)
     runs.stopped_for_pause(run)
     return {**counts, "paused": True}
 
