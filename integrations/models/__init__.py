@@ -10,6 +10,7 @@ from integrations.models.connections import (
     RateBudget,
 )
 from integrations.models.inbox import PollCursor, WebhookEvent, WebhookEventQuerySet
+from integrations.models.metrics import ApiCallCount
 from integrations.models.routes import (
     ColumnRole,
     Entity,
@@ -20,6 +21,7 @@ from integrations.models.routes import (
 )
 
 __all__ = [
+    "ApiCallCount",
     "ColumnRole",
     "ConnectionStatus",
     "Entity",
