@@ -131,10 +131,12 @@ def post_at_rate(url: str, keys: list[str], division: int, *, rate: float) -> Lo
     return result
 
 
-def wait_drained(keys: list[str], *, timeout: float, stall: float = 60.0) -> tuple[float, int]:
+def wait_drained(
+    keys: list[str], *, timeout: float, stall: float = 60.0, tick=None
+) -> tuple[float, int]:
     """Wait until none of these keys' inbox events is pending or processing. Returns (seconds,
     events still open); gives up after `timeout`, or after `stall` seconds without progress
-    (events waiting for a retry far ahead)."""
+    (events waiting for a retry far ahead). `tick()`, if given, runs at every look."""
     start = last_change = time.monotonic()
     last = None
     while True:
@@ -144,6 +146,8 @@ def wait_drained(keys: list[str], *, timeout: float, stall: float = 60.0) -> tup
             return now - start, still
         if still != last:
             last, last_change = still, now
+        if tick is not None:
+            tick()
         time.sleep(0.25)
 
 
