@@ -17,7 +17,7 @@ from pathlib import Path
 
 from integrations.benchmark import processes
 from integrations.benchmark.latency import check_database
-from integrations.benchmark.webhook_load import post_at_rate, tally, wait_drained
+from integrations.benchmark.webhook_load import _open_events, post_at_rate, tally, wait_drained
 from integrations.benchmark.world import COST_CENTERS, GL_CODE, GL_VALUE, World, build_world
 from integrations.models import ExactDivision, WebhookEvent
 from mappings.reference import refresh_reference_data
@@ -29,7 +29,7 @@ EXACT_MINUTELY = 60
 
 
 def run_scale(
-    workers: list[int], *, latency: float, per_division: int, q_poll: float = 0.5
+    workers: list[int], *, latency: float, per_division: int, q_poll: float = 0.5, progress=print
 ) -> dict:
     """One drain per worker count; returns {"divisions", "per_division", "steps": [...]}."""
     check_database()
@@ -47,6 +47,7 @@ def run_scale(
         for seed, count in enumerate(workers, start=10):
             _wait_for_a_fresh_monday_window(world)
             steps.append(_step(world, url, divisions, count, per_division, seed, env, logs, q_poll))
+            progress(scale_table({"steps": steps[-1:]}).splitlines()[-1])
     finally:
         processes.stop(web)
         world.close()
@@ -127,8 +128,9 @@ def _step(world, url, divisions, workers, per_division, seed, env, logs, q_poll)
 
 def _wait_first_claim(keys: list[str], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
-    pending = WebhookEvent.objects.filter(exact_key__in=keys, state=WebhookEvent.State.PENDING)
-    while pending.count() == len(keys) and time.monotonic() < deadline:
+    while _open_events(keys, states=(WebhookEvent.State.PENDING,)) == len(keys):
+        if time.monotonic() > deadline:
+            return
         time.sleep(0.05)
 
 

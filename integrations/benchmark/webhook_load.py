@@ -151,11 +151,11 @@ def wait_drained(
         time.sleep(0.25)
 
 
-def _open_events(keys: list[str], attempts: int = 30) -> int:
+def _open_events(keys: list[str], attempts: int = 30, states=OPEN_STATES) -> int:
     """Open events of these keys; survives the database restarting under us (reconnects)."""
     for attempt in range(attempts):
         try:
-            return WebhookEvent.objects.filter(exact_key__in=keys, state__in=OPEN_STATES).count()
+            return WebhookEvent.objects.filter(exact_key__in=keys, state__in=states).count()
         except OperationalError:
             db_connection.close()
             if attempt == attempts - 1:
