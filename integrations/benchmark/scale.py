@@ -45,7 +45,8 @@ def run_scale(
         url = f"http://127.0.0.1:{port}/webhooks/exact/"
         steps = []
         for seed, count in enumerate(workers, start=10):
-            _wait_for_a_fresh_monday_window(world)
+            if steps:  # each step starts with Monday's whole minute budget, as the first does
+                time.sleep(61)
             steps.append(_step(world, url, divisions, count, per_division, seed, env, logs, q_poll))
             progress(scale_table({"steps": steps[-1:]}).splitlines()[-1])
     finally:
@@ -78,11 +79,6 @@ def _add_divisions(world: World) -> list[int]:
         for cc in COST_CENTERS:
             set_mappings(world.route, division, "cost_center", [cc], cc)
     return codes
-
-
-def _wait_for_a_fresh_monday_window(world: World) -> None:
-    """Each step starts with Monday's whole minute budget, as the first step does."""
-    time.sleep(61 if world.monday.requests else 0)
 
 
 def _step(world, url, divisions, workers, per_division, seed, env, logs, q_poll) -> dict:

@@ -2,6 +2,8 @@
 
 from types import SimpleNamespace
 
+import pytest
+
 from integrations.benchmark.scale import Sampler, binding_limit, scale_table
 
 
@@ -64,3 +66,17 @@ def test_the_table_has_a_row_per_worker_count():
     ]
     lines = scale_table({"steps": steps}).splitlines()
     assert len(lines) == 5 and lines[2].startswith("| 1 | 400 | 10.0 | 40.0 |")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_toy_scale_run_drains_every_division_into_one_item_per_invoice():
+    from integrations.benchmark.scale import DIVISIONS, run_scale
+
+    result = run_scale([2], latency=0, per_division=2, q_poll=0.1, progress=lambda line: None)
+    (step,) = result["steps"]
+    assert step["workers"] == 2 and step["events"] == 2 * DIVISIONS
+    assert step["event_states"] == {"done": 2 * DIVISIONS} and step["undrained"] == 0
+    assert step["items_on_board"] == step["distinct_items"] == step["synced_records"] == 40
+    assert step["exact_refused"] == step["monday_refused"] == 0
+    assert step["exact_busiest_division_calls"] >= 1 and step["binds"].startswith("the workers")
