@@ -1,4 +1,9 @@
-"""Every django-q2 schedule, declared as data here and applied with ensure_schedules()."""
+"""Every django-q2 schedule, declared as data here and applied with ensure_schedules().
+
+Shared state: schedules are django-q2 Schedule rows (PostgreSQL). Every qcluster runs the
+scheduler, which takes the due rows under select_for_update and moves next_run in the same
+transaction, so with clusters on many machines each run still fires once.
+"""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from integrations.sync.health import connections_check, worker_check
+from integrations.sync.health import connections_check, queue_depth, worker_check
 
 logger = logging.getLogger(__name__)
 
@@ -21,18 +21,6 @@ def _check_database() -> str:
     return "ok"
 
 
-def _check_queue() -> dict:
-    """Queue depth and the age of the oldest queued task (django-q2 ORM broker)."""
-    from django_q.models import OrmQ
-
-    oldest = OrmQ.objects.order_by("lock", "id").values_list("lock", flat=True).first()
-    return {
-        "status": "ok",
-        "queued": OrmQ.objects.count(),
-        "oldest_lock": oldest.isoformat() if oldest else None,
-    }
-
-
 @require_GET
 def healthz(request):
     """200 when every check is ok, else 503; `failed` names each failed check and says why.
@@ -40,7 +28,7 @@ def healthz(request):
     body: dict = {"time": timezone.now().isoformat()}
     try:
         body["database"] = _check_database()
-        body["queue"] = _check_queue()
+        body["queue"] = queue_depth()
         body["worker"] = worker_check()
         body["connections"] = connections_check()
     except DatabaseError:
@@ -50,7 +38,7 @@ def healthz(request):
         return JsonResponse({**body, "status": "error", "failed": failed}, status=503)
     failed = {
         name: body[name]["message"]
-        for name in ("worker", "connections")
+        for name in ("queue", "worker", "connections")
         if body[name]["status"] not in ("ok", "starting")
     }
     status = 503 if failed else 200

@@ -200,6 +200,11 @@ elif Q_BROKER != "orm":
     raise ImproperlyConfigured("Q_BROKER must be orm (the database) or redis.")
 # --- end broker
 
+# --- Metrics: /metrics answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>` (or a
+# staff member signed in to the admin); without a token set it is off for everyone else (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# --- end metrics
+
 # --- Retention: the daily "retention" job deletes done (and ignored) webhook events and
 # django-q task results older than this. Dead or waiting events and the audit trail stay.
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)

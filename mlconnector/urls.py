@@ -1,9 +1,10 @@
-"""URL configuration: admin, health, OAuth callbacks, the Exact webhook."""
+"""URL configuration: admin, health, metrics, OAuth callbacks, the Exact webhook."""
 
 from django.contrib import admin
 from django.urls import include, path, reverse_lazy
 
 from mlconnector.health import healthz
+from mlconnector.metrics import metrics
 from mlconnector.two_factor import two_factor
 
 # There is no public site: the admin's "View site" link leads back to the admin home, not to a 404.
@@ -14,6 +15,7 @@ admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("admin/two-factor/", two_factor, name="two-factor"),  # before the admin's catch-all
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),

@@ -134,6 +134,8 @@ def _close_monday_budget_connection():
     """The shared Monday budget has its own PostgreSQL connection per thread: close this
     thread's after each test, so the test database can be dropped at the end."""
     yield
+    from integrations.api_calls import close_side_connection
     from integrations.monday.shared_budget import close_budget_connection
 
     close_budget_connection()
+    close_side_connection()

@@ -16,10 +16,13 @@ from integrations.benchmark import report
 from integrations.benchmark.backfill import run_backfill
 from integrations.benchmark.budget import run_budget
 from integrations.benchmark.naive import run_naive
+from integrations.benchmark.scale import run_from_options as run_scale_phase
 
 
 def run_all(opts: dict, *, progress: Callable[[str], None]) -> tuple[dict, str]:
     """Every phase the options ask for; returns (results, printed table). Writes the JSON."""
+    if opts.get("workers"):  # benchmark --workers 1,2,4: the scale phase alone
+        return run_scale_phase(opts, progress=progress)
     latency = opts["latency_ms"] / 1000
     n = opts["n"]
     results: dict = {

@@ -131,10 +131,12 @@ def post_at_rate(url: str, keys: list[str], division: int, *, rate: float) -> Lo
     return result
 
 
-def wait_drained(keys: list[str], *, timeout: float, stall: float = 60.0) -> tuple[float, int]:
+def wait_drained(
+    keys: list[str], *, timeout: float, stall: float = 60.0, tick=None
+) -> tuple[float, int]:
     """Wait until none of these keys' inbox events is pending or processing. Returns (seconds,
     events still open); gives up after `timeout`, or after `stall` seconds without progress
-    (events waiting for a retry far ahead)."""
+    (events waiting for a retry far ahead). `tick()`, if given, runs at every look."""
     start = last_change = time.monotonic()
     last = None
     while True:
@@ -144,14 +146,16 @@ def wait_drained(keys: list[str], *, timeout: float, stall: float = 60.0) -> tup
             return now - start, still
         if still != last:
             last, last_change = still, now
+        if tick is not None:
+            tick()
         time.sleep(0.25)
 
 
-def _open_events(keys: list[str], attempts: int = 30) -> int:
+def _open_events(keys: list[str], attempts: int = 30, states=OPEN_STATES) -> int:
     """Open events of these keys; survives the database restarting under us (reconnects)."""
     for attempt in range(attempts):
         try:
-            return WebhookEvent.objects.filter(exact_key__in=keys, state__in=OPEN_STATES).count()
+            return WebhookEvent.objects.filter(exact_key__in=keys, state__in=states).count()
         except OperationalError:
             db_connection.close()
             if attempt == attempts - 1:

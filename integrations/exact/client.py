@@ -81,7 +81,9 @@ class ExactClient(readers.EntityReaders, company.CompanyReaders):
         sleep: Callable[[float], None] | None = None,  # default: waits.sleep
         jitter: Callable[[], float] = random.random,
         on_token_rejected: Callable[[str], None] | None = None,
+        on_call: Callable[[int | str], None] | None = None,  # counts each call by status
     ) -> None:
+        self.on_call = on_call
         self.base_url = base_url.rstrip("/")
         self.on_token_rejected = on_token_rejected
         self.token_source = token_source
@@ -150,6 +152,7 @@ class ExactClient(readers.EntityReaders, company.CompanyReaders):
                     method, url, params=params, json=json_body, headers=headers, timeout=TIMEOUT
                 )
             except (requests.Timeout, requests.ConnectionError) as exc:
+                self._count("timeout" if isinstance(exc, requests.Timeout) else "unreachable")
                 failures += 1
                 logger.warning(
                     "exact.request.transport_error",
@@ -168,6 +171,7 @@ class ExactClient(readers.EntityReaders, company.CompanyReaders):
                 self._backoff(failures)
                 continue
             status = response.status_code
+            self._count(status)
             retry_after = (
                 self.budget.record_response(division, endpoint, status, response.headers)
                 if self.budget
@@ -216,6 +220,10 @@ class ExactClient(readers.EntityReaders, company.CompanyReaders):
             if status == 401 and self.on_token_rejected is not None:
                 self.on_token_rejected(error.message)
             raise error
+
+    def _count(self, status: int | str) -> None:
+        if self.on_call is not None:
+            self.on_call(status)
 
     def _access_token(self, rejected: str | None, endpoint: str, division: int | None) -> str:
         try:

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit
+from integrations.api_calls import count_call
 from integrations.errors import (
     IntegrationError,
     RateLimited,
@@ -85,7 +86,7 @@ def connect_exact(
             )
         return issued
 
-    client = ExactClient(base_url, token_source=token_source)
+    client = ExactClient(base_url, token_source=token_source, on_call=_count_exact_call)
     me = _read_for_connect("your Exact Online user", client.me)
     if me.current_division is None:
         raise IntegrationError("Exact Online did not name a current division for this user.")
@@ -226,4 +227,9 @@ def for_connection(conn) -> ExactClient:
         budget=SharedBudget(conn.pk),
         # A 401 even after a refresh: the grant or the division consent is gone (§1.8).
         on_token_rejected=lambda reason: mark_needs_reauth(conn, reason=reason),
+        on_call=_count_exact_call,
     )
+
+
+def _count_exact_call(status: int | str) -> None:
+    count_call("exact", status)

@@ -5,6 +5,10 @@ the X-RateLimit-* headers (reference §4). It blocks the app for an hour after 1
 400/401/403/404 per endpoint per hour. Every worker, webhook job, poll and reference refresh
 takes a slot here before calling, under a row lock, so together they slow down before the
 minutely limit instead of hitting it.
+
+Shared state: the budget of each (connection, division), minutely, daily and the 4xx ledger,
+lives only in its RateBudget row (PostgreSQL); every slot is taken and every answer recorded
+under select_for_update of that row. Nothing is cached in a process.
 """
 
 from __future__ import annotations

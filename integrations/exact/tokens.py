@@ -1,6 +1,13 @@
 """The Exact token lifecycle of a connection: one refresh at a time under a row lock, the
 rotated pair stored before it is used, needs-re-authorization, and the keep-alive of idle
-connections (reference §1.5-1.8: 570 s rule, rotation, 30-day idle expiry)."""
+connections (reference §1.5-1.8: 570 s rule, rotation, 30-day idle expiry).
+
+Shared state (many workers, many machines): the token pair lives only in the ExactConnection
+row (PostgreSQL). A refresh runs under select_for_update of that row and re-reads the stored
+pair first, so however many processes on however many machines find the token expired, one
+refreshes and the others use what it stored. No process keeps a token of its own beyond the
+request in hand (a 401 hands it back). Tested by tests/reliability/test_many_machines.py.
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from integrations.models.connections import (
     RateBudget,
 )
 from integrations.models.inbox import PollCursor, WebhookEvent, WebhookEventQuerySet
+from integrations.models.metrics import ApiCallCount
 from integrations.models.routes import (
     ColumnRole,
     Entity,
@@ -24,6 +25,7 @@ from integrations.models.runs import SyncRun
 __all__ = [
     "AlertKind",
     "AlertPreferences",
+    "ApiCallCount",
     "ColumnRole",
     "ConnectionStatus",
     "Entity",

@@ -11,6 +11,7 @@ import requests
 from django.conf import settings
 
 from integrations import waits
+from integrations.api_calls import count_call
 from integrations.errors import RateLimited
 from integrations.monday.budget import BudgetTracker, ClientStats, Reservation
 from integrations.monday.errors import (
@@ -56,7 +57,9 @@ class MondayClient:
         api_version: str = API_VERSION,
         budget: Any = None,  # BudgetTracker (this process) or SharedMondayBudget (the token)
         clock: Callable[[], float] = time.monotonic,
+        on_call: Callable[[int | str], None] | None = None,  # counts each call by status
     ):
+        self.on_call = on_call
         self._token = token
         self.api_url = api_url
         self.api_version = api_version
@@ -179,9 +182,12 @@ class MondayClient:
                 timeout=self.timeout,
             )
         except requests.Timeout as exc:
+            self._count("timeout")
             raise MondayServerError("Monday.com did not answer in time.") from exc
         except requests.RequestException as exc:
+            self._count("unreachable")
             raise MondayServerError("Monday.com could not be reached.") from exc
+        self._count(response.status_code)
         try:
             body = response.json()
         except ValueError:
@@ -195,6 +201,10 @@ class MondayClient:
             alias_errors=tuple(alias_errors),
             replayed=response.headers.get("Idempotency-Replayed", "").lower() == "true",
         )
+
+    def _count(self, status: int | str) -> None:
+        if self.on_call is not None:
+            self.on_call(status)
 
     def _track(self, data: dict, reservation: Reservation) -> None:
         complexity = data.get("complexity")
@@ -239,4 +249,5 @@ def for_connection(conn: MondayConnection, **kwargs: Any) -> MondayClient:
         # A connection not yet saved (checking a token): this process's own tracker, shared by
         # the clients made for the same connection object.
         kwargs.setdefault("budget", conn.__dict__.setdefault("_monday_budget", BudgetTracker()))
+    kwargs.setdefault("on_call", lambda status: count_call("monday", status))
     return MondayClient(token=conn.api_token, api_url=conn.api_url or default_api_url(), **kwargs)

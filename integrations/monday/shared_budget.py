@@ -13,6 +13,11 @@ the plan's daily call limit (settings.MONDAY_DAILY_CALL_LIMIT, off by default).
 Monday writes happen inside the pipeline's transaction (row locks on the synced records), so
 on PostgreSQL this module uses a connection of its own: its locks end with its own short
 transaction and other workers see its reservations at once, not when the caller commits.
+
+Shared state: the window, reservations and daily calls of each token live only in its
+MondayBudget row (PostgreSQL). The one process-local budget left is monday/budget.py's
+BudgetTracker, used only for a connection not yet saved (checking a token before it is stored:
+one request).
 """
 
 from __future__ import annotations

@@ -142,3 +142,33 @@ def connections_check() -> dict:
     if not waiting:
         return {"status": "ok"}
     return {"status": "needs_reauthorization", "message": " ".join(waiting)}
+
+
+def queue_depth() -> dict:
+    """Jobs waiting in django-q2's queue, from the configured broker: the OrmQ table (with the
+    age of its oldest lock) or the Redis list every web server and worker shares. A Redis that
+    does not answer is reported, not raised: /healthz and /metrics must still answer."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    if Conf.ORM:
+        oldest = OrmQ.objects.order_by("lock", "id").values_list("lock", flat=True).first()
+        return {
+            "status": "ok",
+            "broker": "orm",
+            "queued": OrmQ.objects.count(),
+            "oldest_lock": oldest.isoformat() if oldest else None,
+        }
+    from redis.exceptions import RedisError
+
+    try:
+        queued = get_broker().queue_size()
+    except RedisError:
+        return {
+            "status": "unreachable",
+            "broker": "redis",
+            "queued": None,
+            "message": "Redis does not answer: check REDIS_URL and the server.",
+        }
+    return {"status": "ok", "broker": "redis", "queued": queued}

@@ -1,4 +1,11 @@
-"""The webhook inbox: receive (store once, enqueue), process with our own retry state, retry."""
+"""The webhook inbox: receive (store once, enqueue), process with our own retry state, retry.
+
+Shared state: each event, its claim (state=processing, claimed_at), attempts and next attempt
+live in its WebhookEvent row (PostgreSQL); a worker claims events with a conditional UPDATE,
+so a job delivered twice (the ORM broker's at-least-once, or a re-queue) is worked once. The
+queue itself is the broker's: the OrmQ table, or Redis with Q_BROKER=redis; losing a queued
+job loses nothing, as enqueue_due_events re-queues from the rows.
+"""
 
 from __future__ import annotations
 

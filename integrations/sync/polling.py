@@ -1,4 +1,10 @@
-"""Polling: read Exact's sync feeds from the stored cursor, write in batches, then move on."""
+"""Polling: read Exact's sync feeds from the stored cursor, write in batches, then move on.
+
+Shared state: the cursor (Timestamp) and the poll claim of each (route, division, feed) live in
+its PollCursor row (PostgreSQL). A poll claims it with one conditional UPDATE of running_since,
+so two workers on two machines never poll the same feed at once; a claim older than
+STALE_CLAIM (a worker that died) may be taken over.
+"""
 
 from __future__ import annotations
 

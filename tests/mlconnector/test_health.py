@@ -159,3 +159,29 @@ def test_healthz_says_in_words_that_the_database_failed():
     )
     assert "database is unreachable" in result.stdout, result.stderr
     assert "nobody" not in result.stdout  # no connection string (user, host) in the answer
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_healthz_counts_the_redis_queue_under_the_redis_broker(client, heartbeat, redis_broker):
+    from django_q.models import OrmQ
+    from django_q.tasks import async_task
+
+    async_task("math.floor", 1.5)
+    async_task("math.floor", 2.5)
+    assert not OrmQ.objects.exists()  # the jobs wait in Redis, where the old count never looked
+    queue = client.get("/healthz").json()["queue"]
+    assert queue == {"status": "ok", "broker": "redis", "queued": 2}
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_healthz_fails_when_the_redis_broker_does_not_answer(client, heartbeat, monkeypatch):
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "ORM", None)
+    monkeypatch.setattr(Conf, "REDIS", "redis://127.0.0.1:1/0")  # nothing listens there
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["queue"]["status"] == "unreachable"
+    assert "REDIS_URL" in response.json()["failed"]["queue"]

@@ -32,6 +32,7 @@ OPTIONS = {
     "gunicorn_workers": (int, 0, 0),  # 0: one per CPU core (CPU-bound; more only queue)
     "q_workers": (int, 8, 8),
     "q_poll": (float, 0.5, 0.5),
+    "per_division": (int, 20, 10),  # --workers: invoices per division in each step
 }
 
 
@@ -49,6 +50,9 @@ class Command(BaseCommand):
             )
         parser.add_argument("--scaling", default="", help="e.g. 1000,10000,50000")
         parser.add_argument("--skip-webhooks", action="store_true")
+        parser.add_argument(
+            "--workers", default="", help="e.g. 1,2,4: only the drain rate per qcluster workers"
+        )
         parser.add_argument("--json", default=str(Path(settings.BASE_DIR) / "var/benchmark.json"))
         parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
         parser.add_argument("--here", action="store_true", help="run in the current database")
@@ -97,6 +101,8 @@ class Command(BaseCommand):
             argv += ["--scaling", opts["scaling"]]
         if opts["skip_webhooks"]:
             argv.append("--skip-webhooks")
+        if opts["workers"]:
+            argv += ["--workers", opts["workers"]]
         code = subprocess.run(argv, env=env).returncode  # noqa: S603
         if code:
             raise CommandError(f"The benchmark run failed (exit {code}).")
