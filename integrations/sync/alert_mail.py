@@ -11,14 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from integrations.sync.wording import format_money, plain_reason
+from integrations.sync.wording import format_money, plain_reason, plural
 
 # The longest list a mail carries; the rest is a count and the link to the whole list.
 LISTED = 25
-
-
-def plural(count: int, one: str, many: str) -> str:
-    return f"{count:,} {one if count == 1 else many}"
 
 
 def absolute(path: str) -> str:

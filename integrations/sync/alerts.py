@@ -27,15 +27,12 @@ from integrations.models import (
     AlertPreferences,
     ConnectionStatus,
     ExactConnection,
-    ExactDivision,
     MondayConnection,
     SentAlert,
     SyncedRecord,
     WebhookEvent,
 )
-from integrations.sync import alert_mail
-from integrations.sync.routing import TOPIC_ENTITIES
-from integrations.sync.wording import document_kind
+from integrations.sync import alert_mail, review
 from mappings.roles import FINANCE_REVIEWER
 
 logger = logging.getLogger(__name__)
@@ -170,28 +167,11 @@ def check_dead_events() -> int:
     )
 
 
-ACTIONS = {"Create": "created", "Update": "changed", "Delete": "deleted"}
-
-
 def _described(events: list[WebhookEvent]) -> list[alert_mail.DeadNotice]:
-    """Each event in words: the kind of document, its number when it was synced before, what
-    happened to it in Exact, and the division by name."""
-    numbers = dict(
-        SyncedRecord.objects.filter(exact_key__in={e.exact_key for e in events})
-        .exclude(exact_number="")
-        .values_list("exact_key", "exact_number")
-    )
-    divisions = dict(ExactDivision.objects.exclude(name="").values_list("code", "name"))
-    notices = []
-    for event in events:
-        entity = TOPIC_ENTITIES.get(event.topic)
-        kind = document_kind(entity) if entity else f"{event.topic} record"
-        number = numbers.get(event.exact_key, "")
-        what = f"{kind} {number}".strip() + f" {ACTIONS.get(event.action, 'sent')}"
-        if event.division is not None:
-            what += f" in division {event.division} {divisions.get(event.division, '')}".rstrip()
-        notices.append(alert_mail.DeadNotice(event.processed_at, what, event.last_error))
-    return notices
+    return [
+        alert_mail.DeadNotice(event.processed_at, what, event.last_error)
+        for event, what in zip(events, review.describe_events(events), strict=True)
+    ]
 
 
 def send_alerts() -> int:

@@ -4,6 +4,7 @@ change), filters and search; and the dead inbox events."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import CharField, Q
 from django.db.models.fields.json import KT
@@ -12,7 +13,8 @@ from django.db.models.functions import Cast
 from audit import periods
 from integrations.models import ExactDivision, MondayBoard, Route, SyncedRecord, WebhookEvent
 from integrations.sync.links import exact_record_url, monday_item_url
-from integrations.sync.wording import format_money, plain_reason
+from integrations.sync.routing import TOPIC_ENTITIES
+from integrations.sync.wording import document_kind, format_money, plain_reason
 from mappings import values as mapping_values
 from mappings.models import ValueMapping
 from mappings.resolve import KIND_LABELS
@@ -55,6 +57,14 @@ class ReviewRow:
     amount: str
     exact_url: str
     monday_url: str
+
+    @property
+    def document_date(self) -> date | None:
+        """The snapshot's ISO date as a date, so the page can write it the way people read it."""
+        try:
+            return date.fromisoformat(str(self.record.snapshot.get("date") or "")[:10])
+        except ValueError:
+            return None
 
     @property
     def needs_mapping(self) -> bool:
@@ -221,7 +231,34 @@ def filter_choices() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def dead_events(limit: int = 200):
-    return WebhookEvent.objects.filter(state=WebhookEvent.State.DEAD).order_by("-received_at")[
-        :limit
-    ]
+def dead_events(limit: int = 200) -> list[tuple[WebhookEvent, str]]:
+    """The dead events, newest first, each with what it was about in words."""
+    events = list(
+        WebhookEvent.objects.filter(state=WebhookEvent.State.DEAD).order_by("-received_at")[:limit]
+    )
+    return list(zip(events, describe_events(events), strict=True))
+
+
+ACTIONS = {"Create": "created", "Update": "changed", "Delete": "deleted"}
+
+
+def describe_events(events: list[WebhookEvent]) -> list[str]:
+    """Each event in words ("Sales invoice 20260042 changed in division 101 Amsterdam"): the
+    kind of document, its number when it was synced before, what happened to it in Exact, and
+    the division by name. One place for the review queue and the alert mails."""
+    numbers = dict(
+        SyncedRecord.objects.filter(exact_key__in={e.exact_key for e in events})
+        .exclude(exact_number="")
+        .values_list("exact_key", "exact_number")
+    )
+    divisions = dict(ExactDivision.objects.exclude(name="").values_list("code", "name"))
+    described = []
+    for event in events:
+        entity = TOPIC_ENTITIES.get(event.topic)
+        kind = document_kind(entity) if entity else f"{event.topic} record"
+        number = numbers.get(event.exact_key, "")
+        what = f"{kind} {number}".strip() + f" {ACTIONS.get(event.action, 'sent')}"
+        if event.division is not None:
+            what += f" in division {event.division} {divisions.get(event.division, '')}".rstrip()
+        described.append(what)
+    return described

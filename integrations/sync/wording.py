@@ -39,4 +39,4 @@ def document_kind(entity: str) -> str:
 
 def plural(count: int, one: str, many: str) -> str:
     """ "1 code", "3 codes": the count with the word that fits it."""
-    return f"{count} {one if count == 1 else many}"
+    return f"{count:,} {one if count == 1 else many}"

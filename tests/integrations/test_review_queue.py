@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from integrations.admin.routes import SyncedRecordAdmin
-from integrations.models import MondayBoard, SyncedRecord
+from integrations.models import MondayBoard, SyncedRecord, WebhookEvent
 from mappings.models import CostCenter, GLAccount, ValueMapping
 from tests.factories import make_gl_accounts
 
@@ -232,3 +232,24 @@ def test_cost_center_list_also_counts(admin_client, board_route):
     page = admin_client.get(reverse("admin:mappings_costcenter_changelist")).content.decode()
     assert '<td class="field-flagged_by">1</td>' in page
     assert GLAccount.objects.count() == 0
+
+
+def test_dates_read_as_people_write_them_and_dead_events_say_which_document(
+    admin_client, board_route
+):
+    flagged(board_route, key="k1", number="26000003", date="2026-11-23")
+    division = board_route.divisions.first()
+    WebhookEvent.objects.create(
+        dedupe_key="d1",
+        topic="SalesInvoices",
+        action="Update",
+        division=division.code,
+        exact_key="k1",
+        raw_body="{}",
+        state=WebhookEvent.State.DEAD,
+        last_error="Monday.com did not answer.",
+    )
+    page = queue(admin_client)
+    assert "23 Nov 2026" in page and ">2026-11-23<" not in page
+    assert f"Sales invoice 26000003 changed in division {division.code} {division.name}" in page
+    assert "SalesInvoices Update" not in page and "Monday.com did not answer." in page
