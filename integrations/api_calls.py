@@ -12,37 +12,20 @@ lock and a rolled-back sync still counts the calls it made.
 from __future__ import annotations
 
 import logging
-import os
-import threading
-from contextlib import suppress
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError
 from django.db.models import F
 
 from integrations.models import ApiCallCount
+from integrations.side_connections import SideConnection
 
 logger = logging.getLogger(__name__)
 
-SIDE_ALIAS = "api_calls"
-_side = threading.local()
-
-
-def _alias() -> str:
-    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
-        return DEFAULT_DB_ALIAS  # SQLite: one writer at a time anyway
-    if getattr(_side, "pid", None) != os.getpid():  # first use in this thread, or after a fork
-        connections[SIDE_ALIAS] = connections.create_connection(DEFAULT_DB_ALIAS)
-        _side.pid = os.getpid()
-    return SIDE_ALIAS
+_side = SideConnection("api_calls")
 
 
 def close_side_connection() -> None:
-    """Close this thread's counting connection, if it has one (threads that end call it)."""
-    if getattr(_side, "pid", None) == os.getpid():
-        with suppress(DatabaseError):  # a connection PostgreSQL already dropped
-            connections[SIDE_ALIAS].close()
-        del connections[SIDE_ALIAS]
-        _side.pid = None
+    _side.close()
 
 
 def count_call(system: str, status: int | str) -> None:
@@ -51,7 +34,7 @@ def count_call(system: str, status: int | str) -> None:
     side connection is broken (PostgreSQL restarted) it is replaced once, then the count is
     dropped with a warning."""
     key = {"system": system, "status": str(status)}
-    alias = _alias()
+    alias = _side.alias()
     if alias == DEFAULT_DB_ALIAS:
         _add(alias, key)
         return
@@ -60,7 +43,7 @@ def count_call(system: str, status: int | str) -> None:
     except (OperationalError, InterfaceError):
         close_side_connection()
         try:
-            _add(_alias(), key)
+            _add(_side.alias(), key)
         except (OperationalError, InterfaceError):
             logger.warning("metrics.api_call.not_counted", extra=key)
 

@@ -22,19 +22,18 @@ one request).
 
 from __future__ import annotations
 
-import os
-import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import transaction
 
 from integrations.models import MondayBudget
 from integrations.monday.budget import Reservation
 from integrations.monday.client import MondayClient
 from integrations.monday.errors import BudgetExhausted, DailyLimitExceeded
+from integrations.side_connections import SideConnection
 
 WINDOW_SECONDS = 60.0
 # Our clock and Monday's differ by the answer's latency and reset_in_x_seconds is whole seconds:
@@ -42,31 +41,15 @@ WINDOW_SECONDS = 60.0
 RESET_MARGIN = 0.5
 # An answer whose reset lies more than half a window from the one we know is of another window.
 HALF_WINDOW = WINDOW_SECONDS / 2
-SIDE_ALIAS = "monday_budget"
 # A reservation not trued up by then belongs to a worker that died mid-request: no request of
 # ours lasts longer than the client's connect + read timeouts, and a few seconds' margin.
 RESERVATION_TTL = float(sum(MondayClient.timeout)) + 10.0
 
-_side = threading.local()
-
-
-def _alias() -> str:
-    """The database alias the budget rows are written through (see the module doc)."""
-    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
-        # SQLite has one writer at a time anyway; a second connection would only lock itself out.
-        return DEFAULT_DB_ALIAS
-    if getattr(_side, "pid", None) != os.getpid():  # first use in this thread, or after a fork
-        connections[SIDE_ALIAS] = connections.create_connection(DEFAULT_DB_ALIAS)
-        _side.pid = os.getpid()
-    return SIDE_ALIAS
+_side = SideConnection("monday_budget")
 
 
 def close_budget_connection() -> None:
-    """Close this thread's budget connection, if it has one (threads that end call it)."""
-    if getattr(_side, "pid", None) == os.getpid():
-        connections[SIDE_ALIAS].close()
-        del connections[SIDE_ALIAS]
-        _side.pid = None
+    _side.close()
 
 
 def _at(ts: float) -> datetime:
@@ -106,7 +89,7 @@ class SharedMondayBudget:
 
         Raises DailyLimitExceeded when the day's calls are spent (ours or Monday's count).
         """
-        alias = _alias()
+        alias = _side.alias()
         with transaction.atomic(using=alias):
             row = self._locked(alias)
             now = clock()
@@ -129,7 +112,7 @@ class SharedMondayBudget:
             self.failed(reservation, clock)
             return
         cost = int(cost) if isinstance(cost, int | float) else 0
-        alias = _alias()
+        alias = _side.alias()
         with transaction.atomic(using=alias):
             row = self._locked(alias)
             now = clock()
@@ -142,7 +125,7 @@ class SharedMondayBudget:
 
     def refused(self, reservation: Reservation, err: Exception, clock: Callable[[], float]) -> None:
         """A rate-limit answer: every worker waits as long as Monday said."""
-        alias = _alias()
+        alias = _side.alias()
         with transaction.atomic(using=alias):
             row = self._locked(alias)
             now = clock()
@@ -161,7 +144,7 @@ class SharedMondayBudget:
         back; Monday may have charged them."""
         if reservation.points <= 0 and reservation.window < 0:
             return
-        alias = _alias()
+        alias = _side.alias()
         with transaction.atomic(using=alias):
             row = self._locked(alias)
             now = clock()

@@ -27,6 +27,6 @@ def test_a_counting_connection_postgresql_dropped_is_replaced_and_the_call_count
     api_calls.count_call("monday", "timeout")
     before = count("monday", "timeout")
     # What a PostgreSQL restart leaves behind: the side connection's socket is gone.
-    connections[api_calls.SIDE_ALIAS].connection.close()
+    connections[api_calls._side.name].connection.close()
     api_calls.count_call("monday", "timeout")
     assert count("monday", "timeout") == before + 1
