@@ -77,22 +77,40 @@ def run_burst(n: int, *, latency: float) -> dict:
     }
 
 
+def _post_and_drain(world, clock: SimulatedClock, keys: dict[int, list[str]]) -> tuple[int, dict]:
+    """Post the events evenly over the minute, one of each division in turn, while a worker
+    runs the due jobs between arrivals (as the qcluster would): each pass posts the events whose
+    time has come, then drains. Returns (events stored, the jobs' end states)."""
+    divisions = list(keys)
+    turns = zip(*keys.values(), strict=True)
+    order = [(d, k) for batch in turns for d, k in zip(divisions, batch, strict=True)]
+    start, step = clock.now(), POSTING_WINDOW_S / len(order)
+    stored, states, posted = 0, {}, 0
+    while posted < len(order):
+        due = min(len(order), int((clock.now() - start) / step) + 1)
+        if due <= posted:  # nothing arrived yet: the next event's time
+            clock.advance(start + posted * step - clock.now())
+            continue
+        for division, key in order[posted:due]:
+            stored += add_webhook_events(world, [key], division=division)
+        posted = due
+        for state, count in drain().items():
+            states[state] = states.get(state, 0) + count
+    for state, count in drain().items():
+        states[state] = states.get(state, 0) + count
+    return stored, states
+
+
 def run_month_end(n: int, *, latency: float, divisions=DIVISIONS) -> dict:
     """n invoices posted within one minute in each division (their events spread evenly over
-    the minute), drained by the inbox's jobs; all must reach the one board of the route."""
+    the minute), drained by the inbox's jobs as they arrive; all must reach the route's board."""
     with SimulatedClock() as clock, measure.rolled_back():
         world = build_world(divisions=divisions)
         try:
             keys = {d: add_documents(world, n, division=d, seed=10 + d) for d in divisions}
             world.set_latency(latency)
             world.reset_counters()
-            step = POSTING_WINDOW_S / (n * len(divisions))
-            stored = 0
-            for batch in zip(*keys.values(), strict=True):  # one of each division in turn
-                for division, key in zip(divisions, batch, strict=True):
-                    stored += add_webhook_events(world, [key], division=division)
-                    clock.advance(step)
-            states = drain()
+            stored, states = _post_and_drain(world, clock, keys)
             world.set_latency(0)
             every = [k for ks in keys.values() for k in ks]
             monday = measure.monday_figures(list(world.monday.requests))
