@@ -127,6 +127,8 @@ def run_all(opts: dict, *, progress: Callable[[str], None]) -> tuple[dict, str]:
         progress(phase.describe.format(**opts))
         results[phase.key] = phase.run(opts, results)
         rows += phase.rows(results[phase.key])
+        results["targets"] = rows
+        report.write_json(results, Path(opts["json"]))  # a run cut short keeps what it measured
     if opts.get("scaling"):
         sizes = sorted({int(s) for s in opts["scaling"].split(",") if s.strip()})
         results["scaling"] = []
