@@ -1,19 +1,18 @@
 """Monday's per-minute complexity budget: how much of it a backfill uses with the limits on.
 
-The Monday sandbox runs on a clock `speed` times faster than real time, and the clients sleep
-and read time on that clock too, so a minute of budget passes in 60/speed real seconds.
+Every limit on, on the simulated clock (clock.py): the product and the sandbox share it and every
+wait for the budget's window moves it, so a minute of budget passes in no wall time.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from unittest import mock
 
 from integrations.benchmark import measure
+from integrations.benchmark.clock import SimulatedClock
 from integrations.benchmark.world import add_invoices, build_world
 from integrations.monday import client as monday_client
-from integrations.sandbox.clock import SandboxClock
 from integrations.sandbox.monday_complexity import Window
 from integrations.sync import polling
 
@@ -41,31 +40,21 @@ class _Charges:
         return [self.by_window[k] / self.budget for k in sorted(self.by_window)]
 
 
-def run_budget(n: int, *, latency: float, speed: float) -> dict:
-    """Backfill n invoices with Monday's limits on; rolled back afterwards."""
-    clock = SandboxClock(frozen=False, speed=speed)
-    real_factory = monday_client.for_connection
-
-    def paced_factory(conn, **kwargs):
-        kwargs.setdefault("sleep", lambda seconds: time.sleep(seconds / speed))
-        kwargs.setdefault("clock", clock.timestamp)
-        return real_factory(conn, **kwargs)
-
-    with measure.rolled_back():
-        world = build_world(monday_clock=clock)
+def run_budget(n: int, *, latency: float) -> dict:
+    """Backfill n invoices (3 lines each) with every limit on, on the simulated clock: the
+    budget's windows pass in no wall time. Rolled back afterwards."""
+    with SimulatedClock() as clock, measure.rolled_back():
+        world = build_world()
         try:
             add_invoices(world, n)
             # Let the window the setup's calls opened expire: the backfill starts a fresh one.
             clock.advance(WINDOW)
             charges = _Charges(world.monday.budget_per_minute)
             world.set_latency(latency)
-            with (
-                mock.patch.object(monday_client, "for_connection", paced_factory),
-                mock.patch.object(Window, "charge", charges.charge),
-            ):
-                started = clock.timestamp()
+            with mock.patch.object(Window, "charge", charges.charge):
+                started = clock.now()
                 counts = polling.poll_division(world.route, world.division)
-                ended = clock.timestamp()
+                ended = clock.now()
             world.set_latency(0)
             requests = list(world.monday.requests)
             items = len(world.items())
@@ -77,7 +66,6 @@ def run_budget(n: int, *, latency: float, speed: float) -> dict:
     minutes = (ended - started) / WINDOW
     return {
         "n": n,
-        "speed": speed,
         "latency_ms": round(latency * 1000),
         "written": counts.get("written", 0),
         "items_on_board": items,

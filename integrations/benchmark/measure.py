@@ -80,6 +80,8 @@ def monday_figures(requests: list[dict]) -> dict:
         "max_request_complexity": largest,
         "max_request_share_of_ceiling": round(largest / MONDAY_QUERY_CEILING, 4),
         "budget_exhausted_errors": codes.count("COMPLEXITY_BUDGET_EXHAUSTED"),
+        # Requests Monday refused for a limit (budget, rate, size): pacing should leave none.
+        "refused": sum(1 for r in requests if REFUSALS.intersection(r.get("error_codes") or ())),
         "error_codes": sorted(set(codes)),
     }
 

@@ -1,4 +1,9 @@
-"""Runs the benchmark phases in order and assembles the results, the verdicts and the table."""
+"""Runs the benchmark phases in order and assembles the results, the verdicts and the table.
+
+A phase is one line in PHASES: its key in the results, what the progress line says, how it runs
+(options and the results so far -> its result) and its table rows (its result -> rows built
+with verdicts.row). `--only a,b` runs just those phases.
+"""
 
 from __future__ import annotations
 
@@ -7,77 +12,140 @@ import platform
 import shlex
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.db import connection
 
-from integrations.benchmark import report
-from integrations.benchmark.backfill import run_backfill
-from integrations.benchmark.budget import run_budget
-from integrations.benchmark.naive import run_naive
+from integrations.benchmark import backfill, budget, bursts, naive, report, rollover
 from integrations.benchmark.scale import run_from_options as run_scale_phase
+
+
+@dataclass(frozen=True)
+class Phase:
+    key: str  # where its result goes in the results (and the JSON)
+    describe: str  # the progress line, formatted with the options
+    run: Callable[[dict, dict], dict]  # (options, results so far) -> its result
+    rows: Callable[[dict], list[dict]]  # its result -> table rows (verdicts.row)
+    webhooks: bool = False  # needs PostgreSQL and processes; left out by --skip-webhooks
+
+
+def _latency(opts: dict) -> float:
+    return opts["latency_ms"] / 1000
+
+
+def _polling(o: dict, results: dict) -> dict:
+    return backfill.run_polling(o["n"], latency=_latency(o))
+
+
+def _changed_orders(o: dict, results: dict) -> dict:
+    return backfill.run_changed_orders(o["changed_n"], latency=_latency(o))
+
+
+def _subitems(o: dict, results: dict) -> dict:
+    return backfill.run_subitems(o["subitems_n"], latency=_latency(o))
+
+
+def _naive(o: dict, results: dict) -> dict:
+    result = naive.run_naive(min(o["n"], o["naive_n"]), latency=_latency(o))
+    invoices = (results.get("polling") or {}).get("sales_invoice")
+    if invoices:
+        result["comparison"] = report.compare(invoices, result)
+    return result
+
+
+def _budget(o: dict, results: dict) -> dict:
+    return budget.run_budget(o["budget_n"], latency=_latency(o))
+
+
+def _burst(o: dict, results: dict) -> dict:
+    return bursts.run_burst(o["burst_n"], latency=_latency(o))
+
+
+def _month_end(o: dict, results: dict) -> dict:
+    return bursts.run_month_end(o["month_end_n"], latency=_latency(o))
+
+
+def _rollover(o: dict, results: dict) -> dict:
+    return rollover.run_rollover(o["rollover_n"], limit=o["board_limit"], latency=_latency(o))
+
+
+def _webhooks(o: dict, results: dict) -> dict:
+    from integrations.benchmark.latency import run_webhook_phases
+
+    names = ("rate", "seconds", "gunicorn_workers", "q_workers", "q_poll", "item_rate")
+    return run_webhook_phases(
+        latency=_latency(o), item_seconds=o["item_seconds"], **{k: o[k] for k in names}
+    )
+
+
+# fmt: off
+PHASES = [
+    Phase("polling", "polling {n:,} documents of each entity", _polling, report.polling_rows),
+    Phase("changed_orders", "{changed_n:,} sales orders changed", _changed_orders, report.changed_orders_rows),  # noqa: E501
+    Phase("subitems", "{subitems_n:,} invoices, lines as subitems", _subitems, report.subitems_rows),
+    Phase("naive", "naive sample of {naive_n:,}", _naive, report.naive_rows),
+    Phase("budget", "Monday budget, 1 process, {budget_n:,} invoices", _budget, report.budget_rows),
+    Phase("burst", "burst of {burst_n:,} webhook events", _burst, report.burst_rows),
+    Phase("month_end", "month-end: {month_end_n:,} invoices x 3 divisions", _month_end, report.month_end_rows),  # noqa: E501
+    Phase("rollover", "{rollover_n:,} invoices, boards of {board_limit:,}", _rollover, report.rollover_rows),  # noqa: E501
+    # bench2: the day phases, the 8-worker budget, webhook p99 and a lone event -> item here.
+    # ops: --workers (scale.py) here.
+    Phase("webhooks", "webhooks {rate:g}/s for {seconds:g} s", _webhooks, report.webhook_rows, webhooks=True),  # noqa: E501
+]
+# fmt: on
+
+
+def selected(opts: dict) -> list[Phase]:
+    only = {s.strip() for s in (opts.get("only") or "").split(",") if s.strip()}
+    unknown = only - {p.key for p in PHASES}
+    if unknown:
+        raise RuntimeError(
+            f"No benchmark phase named {', '.join(sorted(unknown))}; "
+            f"the phases are {', '.join(p.key for p in PHASES)}."
+        )
+    return [
+        p
+        for p in PHASES
+        if (not only or p.key in only) and not (p.webhooks and opts.get("skip_webhooks"))
+    ]
 
 
 def run_all(opts: dict, *, progress: Callable[[str], None]) -> tuple[dict, str]:
     """Every phase the options ask for; returns (results, printed table). Writes the JSON."""
     if opts.get("workers"):  # benchmark --workers 1,2,4: the scale phase alone
         return run_scale_phase(opts, progress=progress)
-    latency = opts["latency_ms"] / 1000
-    n = opts["n"]
     results: dict = {
         "command": command_line(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": connection.vendor,
         "python": platform.python_version(),
         "cpus": _cpus(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "latency_ms": opts["latency_ms"],
     }
-    progress(f"backfill of {n:,} invoices")
-    results["backfill"] = run_backfill(n, latency=latency)
-    naive_n = min(n, opts["naive_n"])
-    progress(f"naive backfill of {naive_n:,} invoices (sample)")
-    results["naive"] = run_naive(naive_n, latency=latency)
-    results["comparison"] = report.compare(results["backfill"], results["naive"])
-    budget_n = min(n, opts["budget_n"])
-    progress(f"budget run of {budget_n:,} invoices, clock x{opts['budget_speed']:g}")
-    results["budget"] = run_budget(budget_n, latency=latency, speed=opts["budget_speed"])
+    rows: list[dict] = []
+    for phase in selected(opts):
+        progress(phase.describe.format(**opts))
+        results[phase.key] = phase.run(opts, results)
+        rows += phase.rows(results[phase.key])
+        results["targets"] = rows
+        report.write_json(results, Path(opts["json"]))  # a run cut short keeps what it measured
     if opts.get("scaling"):
+        sizes = sorted({int(s) for s in opts["scaling"].split(",") if s.strip()})
         results["scaling"] = []
-        for size in sorted({int(s) for s in opts["scaling"].split(",") if s.strip()}):
-            if size == n:
-                results["scaling"].append(results["backfill"])
-                continue
+        for size in sizes:
             progress(f"scaling: backfill of {size:,} invoices")
-            results["scaling"].append(run_backfill(size, latency=latency))
-    if not opts.get("skip_webhooks"):
-        from integrations.benchmark.latency import run_webhook_phases
-
-        progress(
-            f"webhooks: {opts['rate']:g}/s for {opts['seconds']:g} s through gunicorn, "
-            "then the drain and webhook-to-item latency with a qcluster"
-        )
-        results.update(
-            run_webhook_phases(
-                latency=latency,
-                rate=opts["rate"],
-                seconds=opts["seconds"],
-                gunicorn_workers=opts["gunicorn_workers"],
-                q_workers=opts["q_workers"],
-                q_poll=opts["q_poll"],
-                item_rate=opts["item_rate"],
-                item_seconds=opts["item_seconds"],
-            )
-        )
+            results["scaling"].append(backfill.run_backfill(size, latency=_latency(opts)))
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    results["targets"] = report.targets(results)
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    results["targets"] = rows
     report.write_json(results, Path(opts["json"]))
     return results, report.table(results)
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 

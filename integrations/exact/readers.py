@@ -141,9 +141,12 @@ class EntityReaders(BulkReaders):
             rows_read += len(page)
             line_rows.extend(page)
         lines_max = max([since] + [int(r["Timestamp"]) for r in line_rows])
-        cursor = (
-            max(header_max, lines_max) if read_headers(header_max) == header_max else header_max
-        )
+        quiet = read_headers(header_max) == header_max
+        cursor = max(header_max, lines_max) if quiet else header_max
+        # Read from the feed's start with no header written meanwhile, the lines feed held every
+        # line of each order it showed: those orders are whole, nothing is read again (a first
+        # backfill costs its feed pages, not two more reads per 60 orders).
+        from_start = since <= 1 and quiet
         lines_by_key = group_by_key(line_rows, spec.line_parent_field)
         missing = [uuid.UUID(k) for k in lines_by_key if k not in headers]
         for key, row in self._headers_for(spec, division, missing).items():
@@ -154,13 +157,14 @@ class EntityReaders(BulkReaders):
             lines = [parse_line(spec, r) for r in newest_by_id(rows).values()]
             seen = [stamps[key]] if key in stamps else []
             seen += [int(r["Timestamp"]) for r in rows]
+            whole = from_start and bool(rows) and key in stamps
             doc = parse_document(
-                spec, division, header, lines, timestamp=max(seen), lines_complete=False
+                spec, division, header, lines, timestamp=max(seen), lines_complete=whole
             )
             found.append((min(seen), max(seen), doc))
         # Oldest first, so that the cursor can move after each batch is written: up to just
-        # before the first row of an order not handed out yet. Orders are read whole by the
-        # poller (lines_complete=False), so a restart from there may re-read one, never halve it.
+        # before the first row of an order not handed out yet. Orders not known whole are read
+        # whole by the poller (lines_complete=False), so a restart may re-read one, never halve it.
         found.sort(key=lambda item: item[1])
         chunks = [found[i : i + per_page] for i in range(0, len(found), per_page)]
         chunks = chunks or ([[]] if cursor > since else [])

@@ -272,5 +272,12 @@ class DataControls:
             )
         )
 
+    def bulk_add_documents(self, division, kind: str, n: int, *, lines=None, seed=0) -> list[str]:
+        """n documents of a kind ("si", "po", "so"): `lines` lines each, or None for a
+        realistic spread of 1 to 10 (about 3 on average). Webhooks as for any addition."""
+        return self._mutate(
+            lambda: exact_seed.bulk_documents(self.store, division, kind, n, lines=lines, seed=seed)
+        )
+
     def seed_company(self, *, invoices_per_division=60, seed=42) -> None:
         exact_seed.seed_company(self, invoices_per_division, seed)  # each add_* delivers events

@@ -136,10 +136,87 @@ def _lines(rng, revenue, centers, *, with_gl: bool, amount_field: str = "AmountF
     return lines
 
 
-def bulk_sales_invoices(
-    store, division: int, n: int, *, lines_per_invoice: int, seed: int
+# How many lines a document has in the benchmark's realistic spread: 1 to 10, 3.07 on average
+# (most documents short, a few long).
+LINE_COUNT_WEIGHTS = (30, 22, 16, 10, 7, 5, 4, 3, 2, 1)
+HEADER_EXTRA = {
+    "si": lambda k: {"Status": 20, "Type": 8020},
+    "po": lambda k: {"OrderStatus": 10},
+    "so": lambda k: {"Status": 12},
+}
+
+
+def spread_line_count(rng: random.Random) -> int:
+    return rng.choices(range(1, len(LINE_COUNT_WEIGHTS) + 1), weights=LINE_COUNT_WEIGHTS)[0]
+
+
+def bulk_documents(
+    store, division: int, kind: str, n: int, *, lines: int | None, seed: int
 ) -> list[str]:
-    """n sales invoices straight into the store (no per-record locking), for benchmarks."""
+    """n documents of a kind ("si", "po" or "so") straight into the store, for benchmarks:
+    `lines` lines each, or None for the realistic spread (LINE_COUNT_WEIGHTS)."""
+    if kind == "si":
+        return bulk_sales_invoices(store, division, n, lines_per_invoice=lines, seed=seed)
+    rng = random.Random(seed)
+    supplier = kind == "po"
+    account = _bulk_account(store, division, supplier=supplier)
+    centers = _bulk_centers(store, division)
+    today = store.now().date()
+    currency = store.division(division)["Currency"]
+    spec = exact_docs.KINDS[kind]
+    ids = []
+    for k in range(n):
+        count = lines or spread_line_count(rng)
+        doc_lines = [
+            {
+                "Description": f"Regel {i + 1}",
+                "Quantity": 1.0,
+                "AmountFC": float(rng.randint(100, 500000)) / 100,
+                "CostCenter": rng.choice(centers),
+            }
+            for i in range(count)
+        ]
+        extra = {**HEADER_EXTRA[kind](k), "Description": f"Bulk {k + 1}"}
+        head = exact_docs.header_defaults(
+            kind, store, division, account, today - timedelta(days=k % 365), currency, extra
+        )
+        ids.append(store.add_document(division, kind, head, doc_lines)["header"][spec.key])
+    return ids
+
+
+def _bulk_account(store, division: int, *, supplier: bool) -> str:
+    rows = store.tables.get((division, "acc"), {}).values()
+    found = [r["ID"] for r in rows if r["IsSupplier"] == supplier]
+    if found:
+        return found[0]
+    code = "9100" if supplier else "9000"
+    return store.add_row(
+        division,
+        "acc",
+        {
+            "Code": code.rjust(18),
+            "Name": "Bulk leverancier BV" if supplier else "Bulk klant BV",
+            "SearchCode": code,
+            "IsSupplier": supplier,
+            "IsSales": not supplier,
+            "Status": "" if supplier else "C",
+            "Blocked": False,
+        },
+    )["ID"]
+
+
+def _bulk_centers(store, division: int) -> list[str]:
+    centers = [r["Code"] for r in store.tables.get((division, "cc"), {}).values()]
+    if not centers:
+        centers = [store.add_row(division, "cc", {"Code": "BULK", "Description": "Bulk"})["Code"]]
+    return centers
+
+
+def bulk_sales_invoices(
+    store, division: int, n: int, *, lines_per_invoice: int | None, seed: int
+) -> list[str]:
+    """n sales invoices straight into the store (no per-record locking), for benchmarks:
+    `lines_per_invoice` lines each, or None for the realistic spread."""
     rng = random.Random(seed)
     accounts = [
         r["ID"] for r in store.tables.get((division, "acc"), {}).values() if not r["IsSupplier"]
@@ -171,9 +248,7 @@ def bulk_sales_invoices(
                 division, "gl", {"Code": "8000", "Description": "Omzet", "IsBlocked": False}
             )["ID"]
         ]
-    centers = [r["Code"] for r in store.tables.get((division, "cc"), {}).values()]
-    if not centers:
-        centers = [store.add_row(division, "cc", {"Code": "BULK", "Description": "Bulk"})["Code"]]
+    centers = _bulk_centers(store, division)
     today = store.now().date()
     currency = store.division(division)["Currency"]
     ids = []
@@ -186,7 +261,7 @@ def bulk_sales_invoices(
                 "GLAccount": rng.choice(gls),
                 "CostCenter": rng.choice(centers),
             }
-            for i in range(lines_per_invoice)
+            for i in range(lines_per_invoice or spread_line_count(rng))
         ]
         head = exact_docs.header_defaults(
             "si",

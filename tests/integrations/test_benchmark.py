@@ -8,7 +8,8 @@ import pytest
 import responses
 from django.core.management import call_command
 
-from integrations.benchmark import report
+from integrations.benchmark import report, verdicts
+from integrations.benchmark.backfill import run_backfill
 from integrations.benchmark.budget import run_budget
 from integrations.models import ExactConnection, SyncedRecord
 from integrations.monday.budget import BudgetTracker
@@ -26,72 +27,102 @@ def quiet_backoff(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_small_run_writes_sane_figures_and_leaves_no_rows_behind(tmp_path, quiet_backoff):
+def test_a_quick_run_with_every_limit_on_writes_every_figure_beside_its_floor(
+    tmp_path, quiet_backoff
+):
     out = tmp_path / "bench.json"
     call_command(
         "benchmark",
-        "--here",
-        "--skip-webhooks",
-        *("--n", "60", "--naive-n", "6", "--budget-n", "40", "--latency-ms", "0"),
+        *("--here", "--skip-webhooks", "--quick", "--latency-ms", "0"),
+        *("--n", "120", "--changed-n", "120", "--subitems-n", "60", "--burst-n", "120"),
+        *("--month-end-n", "40", "--budget-n", "400", "--naive-n", "10"),
         *("--json", str(out)),
     )
     results = json.loads(out.read_text())
-    b, naive, c = results["backfill"], results["naive"], results["comparison"]
-    assert b["n"] == b["written"] == b["items_on_board"] == b["distinct_keys_on_board"] == 60
-    # One sync page of 240 rows and one deleted-feed page.
-    assert b["exact_calls"] == 2
-    assert b["exact_calls_per_1000"] == pytest.approx(b["exact_calls"] * 1000 / 60, abs=0.01)
-    assert b["monday_requests_per_1000"] == pytest.approx(
-        b["monday_requests"] * 1000 / 60, abs=0.01
-    )
-    # 60 creates of ~30,000 points each, at most 33 to a request of <= 1,000,000 points.
-    assert b["monday_requests"] == 2 and b["monday_max_request_complexity"] <= 1_000_000
-    assert b["monday_max_request_share_of_ceiling"] <= 0.2
-    assert naive["exact_calls"] == 12 and naive["monday_requests"] == 6
-    assert naive["items_on_board"] == 6 and naive["api_calls_per_1000"] == 3000
-    ours = b["exact_calls_per_1000"] + b["monday_requests_per_1000"]
-    assert c["reduction_x"] == pytest.approx(3000 / ours, abs=0.1)
+    polling = results["polling"]
+    assert set(polling) == {"sales_invoice", "purchase_order", "sales_order"}
+    for entity, r in polling.items():
+        assert r["tally"] == {
+            "documents": 120,
+            "items": 120,
+            "failed_writes": 0,
+            "missing": 0,
+            "duplicates": 0,
+        }, entity
+        assert r["monday_refused"] == 0
+        # A realistic spread of lines: 1 to 10 a document, about 3 on average.
+        assert 120 * 2 < r["lines"] < 120 * 4
+    invoices = polling["sales_invoice"]
+    # The combined feed: every row in pages of 1,000, plus the deleted feed; that is the floor.
+    assert invoices["exact_calls"] == invoices["exact_floor_calls"] == 2
+    assert results["subitems"]["subitems"] == 180
+    assert results["burst"]["tally"]["items"] == 120
+    month = results["month_end"]
+    assert month["tally"]["items"] == 120 and month["refused"] == 0
+    assert month["elapsed_minutes"] >= month["floor_minutes"] > 0
+    roll = results["rollover"]
+    assert roll["items_per_board"] == [40, 40, 20] and roll["board_full_errors"] == 0
     assert results["budget"]["budget_exhausted_errors"] == 0
-    assert results["budget"]["ingest_items"]["ingest_items"] is False
-    verdicts = {t["target"]: t["verdict"] for t in results["targets"]}
-    assert verdicts["Exact calls per 1,000 invoices"] == "FAIL"  # 2 calls for 60 records
-    assert verdicts["Largest request / per-query ceiling"] == "PASS"
+    rows = {t["target"].split(" (")[0]: t for t in results["targets"]}
+    with_tally = [t for t in results["targets"] if t["missing"] is not None]
+    assert len(with_tally) >= 8
+    assert all(t["failed_writes"] == t["missing"] == t["duplicates"] == 0 for t in with_tally)
+    assert rows["Exact calls per 1,000 sales invoices by polling"]["verdict"] == "PASS"
+    assert rows["Exact calls per 1,000 sales invoices by polling"]["floor"] == pytest.approx(
+        2000 / 120, abs=0.01
+    )
+    assert rows["100 invoices into boards that hold 40"]["verdict"] == "PASS"
+    table = report.table(results)
+    assert "| figure | measured | floor | goal | failed writes | missing | duplicates |" in table
     # Everything the run wrote was rolled back.
     assert ExactConnection.objects.count() == 0 and SyncedRecord.objects.count() == 0
 
 
 @pytest.mark.django_db
+def test_a_failed_write_turns_the_verdict_to_fail_whatever_the_figure(quiet_backoff):
+    def refuse_a_column(world):
+        world.monday.fail_next(error_code="ColumnValueException")
+
+    result = run_backfill(60, latency=0, fault=refuse_a_column)
+    assert result["tally"]["failed_writes"] > 0
+    assert result["tally"]["missing"] == result["tally"]["failed_writes"]
+    calls, _ceiling = report.polling_rows({"sales_invoice": result})
+    assert result["exact_calls_per_1000"] <= 1.1 * result["exact_floor_per_1000"] + 2
+    assert calls["verdict"] == "FAIL" and calls["failed_writes"] > 0
+    whole = run_backfill(60, latency=0)
+    assert report.polling_rows({"sales_invoice": whole})[0]["verdict"] == "PASS"
+
+
+def test_a_row_fails_on_a_missing_or_doubled_item_and_passes_only_when_whole():
+    tally = {"documents": 10, "items": 10, "failed_writes": 0, "missing": 0, "duplicates": 0}
+    assert verdicts.row("x", 1, goal="<= 2", ok=True, tally=tally)["verdict"] == "PASS"
+    assert verdicts.row("x", 3, goal="<= 2", ok=False, tally=tally)["verdict"] == "FAIL"
+    for broken in ("missing", "duplicates", "failed_writes"):
+        bad = {**tally, broken: 1}
+        assert verdicts.row("x", 1, goal="<= 2", ok=True, tally=bad)["verdict"] == "FAIL"
+    assert verdicts.row("x", 1, goal="", ok=None)["verdict"] == "n/a"
+
+
+def test_floors_come_from_the_limits():
+    assert verdicts.feed_floor(4_070) == 5 and verdicts.feed_floor(0) == 1
+    assert verdicts.feed_floor(1_000, 3_070) == 5
+    assert verdicts.monday_minutes_floor(90_000_000) == 9.0
+    assert verdicts.monday_requests_floor(12_000_000) == 3
+
+
+def test_a_budget_run_within_one_window_gets_no_verdict():
+    (row,) = report.budget_rows({"budget_share_full_windows": None, "budget_exhausted_errors": 0})
+    assert row["verdict"] == "n/a" and "one budget window" in row["note"]
+
+
+@pytest.mark.django_db
 def test_the_budget_run_paces_batches_and_monday_refuses_none(quiet_backoff):
-    result = run_budget(400, latency=0, speed=30)
+    result = run_budget(400, latency=0)
     assert result["items_on_board"] == 400
     assert result["windows"] >= 2  # 400 items need 12 million points: more than a minute
     assert result["budget_exhausted_errors"] == 0
     assert result["max_request_complexity"] <= 1_000_000
-
-
-def _results(**backfill) -> dict:
-    b = {
-        "exact_calls_per_1000": 4.1,
-        "monday_requests_per_1000": 31.0,
-        "monday_max_request_share_of_ceiling": 0.198,
-    }
-    b.update(backfill)
-    return {"backfill": b}
-
-
-def test_verdicts_follow_the_issues_targets():
-    assert [t["verdict"] for t in report.targets(_results())] == ["PASS"] * 3
-    failing = report.targets(
-        _results(exact_calls_per_1000=5.1, monday_max_request_share_of_ceiling=0.21)
-    )
-    assert [t["verdict"] for t in failing] == ["FAIL", "PASS", "FAIL"]
-
-
-def test_a_budget_run_within_one_window_gets_no_verdict():
-    results = _results()
-    results["budget"] = {"budget_share_full_windows": None, "budget_exhausted_errors": 0}
-    (row,) = [t for t in report.targets(results) if t["target"].startswith("Monday budget")]
-    assert row["verdict"] == "n/a" and "one budget window" in row["note"]
+    assert result["budget_share_full_windows"] >= 0.9
 
 
 def _answer(after: int, reset_in: int) -> dict:

@@ -20,11 +20,16 @@ from django.core.management.base import BaseCommand, CommandError
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/mlc_bench"
 # option -> (type, default, default with --quick)
 OPTIONS = {
-    "n": (int, 10_000, 1_000),
+    "n": (int, 10_000, 300),  # documents of each entity polled
     "latency_ms": (float, 50.0, 50.0),
-    "naive_n": (int, 300, 100),
+    "naive_n": (int, 300, 60),
     "budget_n": (int, 2_000, 700),
-    "budget_speed": (float, 10.0, 10.0),
+    "changed_n": (int, 1_000, 300),  # sales orders changed after their backfill
+    "subitems_n": (int, 1_000, 200),  # invoices of 3 lines as subitems
+    "burst_n": (int, 1_000, 300),  # webhook events in one burst
+    "month_end_n": (int, 1_000, 100),  # invoices a division in the month-end minute
+    "rollover_n": (int, 25_000, 100),  # invoices into boards that hold board_limit items
+    "board_limit": (int, 10_000, 40),
     "rate": (float, 200.0, 200.0),
     "seconds": (float, 30.0, 10.0),
     "item_rate": (float, 5.0, 5.0),
@@ -40,7 +45,9 @@ class Command(BaseCommand):
     help = "Measure backfill cost, the naive baseline, Monday's budget and webhook load."
 
     def add_arguments(self, parser):
-        parser.add_argument("--quick", action="store_true", help="CI size: N=1,000, 10 s load")
+        parser.add_argument(
+            "--quick", action="store_true", help="CI size: a few hundred documents, 10 s load"
+        )
         for name, (kind, default, quick) in OPTIONS.items():
             parser.add_argument(
                 f"--{name.replace('_', '-')}",
@@ -53,6 +60,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", default="", help="e.g. 1,2,4: only the drain rate per qcluster workers"
         )
+        parser.add_argument("--only", default="", help="phases to run, e.g. burst,month_end")
         parser.add_argument("--json", default=str(Path(settings.BASE_DIR) / "var/benchmark.json"))
         parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
         parser.add_argument("--here", action="store_true", help="run in the current database")
@@ -99,6 +107,8 @@ class Command(BaseCommand):
             argv += [f"--{name.replace('_', '-')}", str(opts[name])]
         if opts["scaling"]:
             argv += ["--scaling", opts["scaling"]]
+        if opts["only"]:
+            argv += ["--only", opts["only"]]
         if opts["skip_webhooks"]:
             argv.append("--skip-webhooks")
         if opts["workers"]:

@@ -200,6 +200,64 @@ def test_sales_order_changes_merge_headers_and_lines(mocked_http, make_client):
     assert sync_page.max_timestamp == 50  # the late header: lines above 50 are read again
 
 
+def _order_rows():
+    header = {
+        "Timestamp": 50,
+        "ID": key(1),
+        "OrderID": key(1),
+        "OrderNumber": 1,
+        "OrderDate": None,
+        "Currency": "EUR",
+        "AmountFC": 15,
+        "AmountDC": 15,
+        "OrderedByName": "A",
+        "Description": "",
+        "Status": 12,
+        "Modified": None,
+    }
+    line = {
+        "Timestamp": 60,
+        "ID": key(11),
+        "OrderID": key(1),
+        "LineNumber": 1,
+        "Description": "",
+        "CostCenter": "1",
+        "CostUnit": "",
+        "Quantity": 1,
+        "AmountDC": 5,
+        "AmountFC": 5,
+    }
+    return header, [line, {**line, "Timestamp": 61, "ID": key(12), "LineNumber": 2}]
+
+
+@pytest.mark.parametrize(("since", "whole"), [(1, True), (40, False)])
+def test_a_first_sales_order_read_from_the_feeds_start_needs_no_second_read_of_lines(
+    mocked_http, make_client, since, whole
+):
+    header, lines = _order_rows()
+    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderHeaders", json=page([header]))
+    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderHeaders", json=page([]))  # nothing meanwhile
+    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderLines", json=page(lines))
+    [sync_page] = list(make_client().iter_changes(Entity.SALES_ORDER, 101, since=since))
+    (doc,) = sync_page.documents
+    assert len(doc.lines) == 2 and doc.lines_complete is whole
+    # From the start the feed held every line; from a cursor, only the lines changed since.
+    assert len(mocked_http.calls) == 3
+
+
+def test_a_first_sales_order_read_stays_partial_when_a_header_changed_meanwhile(
+    mocked_http, make_client
+):
+    header, lines = _order_rows()
+    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderHeaders", json=page([header]))
+    late = {**header, "Timestamp": 80, "Description": "changed while the lines were read"}
+    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderHeaders", json=page([late]))
+    mocked_http.get(f"{D}/sync/SalesOrder/SalesOrderLines", json=page(lines))
+    [sync_page] = list(make_client().iter_changes(Entity.SALES_ORDER, 101, since=1))
+    (doc,) = sync_page.documents
+    assert not doc.lines_complete and sync_page.max_timestamp == 50
+
+
 def test_sales_order_cursor_passes_the_lines_when_no_header_changed_meanwhile(
     mocked_http, make_client
 ):
