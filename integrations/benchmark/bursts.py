@@ -22,8 +22,19 @@ from integrations.benchmark.world import (
     feed_rows,
 )
 from integrations.models import Entity, SyncedRecord, WebhookEvent
+from integrations.sync import polling
 
 POSTING_WINDOW_S = 60.0
+# The company's documents already on the board before the burst: a route in use has been
+# polled, so its cursor stands where a burst can be read through the feed (sync/read_plan.py).
+EARLIER_DOCUMENTS = 20
+
+
+def _caught_up(world, divisions) -> None:
+    """The route as it is in use: earlier documents synced by its poll, the cursor set."""
+    for division in divisions:
+        add_documents(world, EARLIER_DOCUMENTS, division=division, seed=100 + division)
+        polling.poll_division(world.route, division)
 
 
 def _dead(keys: list[str]) -> int:
@@ -40,6 +51,7 @@ def run_burst(n: int, *, latency: float) -> dict:
     with SimulatedClock() as clock, measure.rolled_back():
         world = build_world()
         try:
+            _caught_up(world, [world.division])
             keys = add_documents(world, n, seed=3)
             rows = feed_rows(world, Entity.SALES_INVOICE, keys)
             stored = add_webhook_events(world, keys)
@@ -107,6 +119,7 @@ def run_month_end(n: int, *, latency: float, divisions=DIVISIONS) -> dict:
     with SimulatedClock() as clock, measure.rolled_back():
         world = build_world(divisions=divisions)
         try:
+            _caught_up(world, divisions)
             keys = {d: add_documents(world, n, division=d, seed=10 + d) for d in divisions}
             world.set_latency(latency)
             world.reset_counters()
