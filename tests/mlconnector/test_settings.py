@@ -155,3 +155,10 @@ def test_development_generates_and_keeps_secrets_in_var(tmp_path, name):
     first = dev_secret(tmp_path, name)
     assert first and dev_secret(tmp_path, name) == first
     assert (tmp_path / "dev-secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_the_admin_home_names_the_libraries_apps_in_words(admin_client):
+    page = admin_client.get("/admin/").content.decode()
+    for name in ("Login lockouts", "Authenticator apps (second factor)", "Background tasks"):
+        assert name in page
+    assert ">Axes<" not in page and "Otp_Totp" not in page and ">Django Q<" not in page
