@@ -32,8 +32,8 @@ from integrations.benchmark import measure
 from integrations.benchmark.webhook_load import signed_body
 from integrations.benchmark.world import build_world
 from integrations.models import Route, SyncedRecord, WebhookEvent
-from integrations.sync import inbox
 from integrations.schedules import SCHEDULES, route_schedules
+from integrations.sync import inbox
 
 EXACT_DAILY_LIMIT = 5000  # calls a day per division (exact-online.md §4)
 # The day starts on a fixed date at 08:00 UTC, with the morning's setup before it.
