@@ -31,7 +31,13 @@ from integrations import waits
 from integrations.benchmark import measure
 from integrations.benchmark.webhook_load import signed_body
 from integrations.benchmark.world import build_world
-from integrations.models import Route, SyncedRecord, WebhookEvent
+from integrations.models import (
+    ConnectionStatus,
+    ExactConnection,
+    Route,
+    SyncedRecord,
+    WebhookEvent,
+)
 from integrations.schedules import SCHEDULES, route_schedules
 from integrations.sync import inbox
 
@@ -78,23 +84,31 @@ class SimulatedClock:
 
 
 def run_day(documents: int, *, hours: float = 8.0, seed: int = 0) -> dict:
-    """One day: `documents` sales invoices trickled over `hours`. Commits (bench database)."""
+    """One day: `documents` sales invoices trickled over `hours`; rolled back afterwards."""
     rng = random.Random(seed)
     span = hours * 3600
     offsets = sorted(rng.uniform(0, span) for _ in range(documents))
-    with SimulatedClock(DAY_START - SETUP_LEAD) as clock, mock.patch.object(inbox, "async_task"):
-        # async_task is the qcluster's queue: the worker here takes the due events itself.
+    with (
+        measure.rolled_back(),
+        SimulatedClock(DAY_START - SETUP_LEAD) as clock,
+        mock.patch.object(inbox, "async_task"),  # the worker here takes the due events itself
+    ):
         world = build_world()
-        # Routes of earlier phases point at sandboxes that are gone: off for the day.
-        others = list(Route.objects.filter(enabled=True).exclude(pk=world.route.pk))
-        Route.objects.filter(pk__in=[r.pk for r in others]).update(enabled=False)
+        # Routes and connections of earlier phases point at sandboxes that are gone: off for
+        # the day, so the daily jobs see only this day's (rolled back with the rest).
+        Route.objects.exclude(pk=world.route.pk).update(enabled=False)
+        ExactConnection.objects.exclude(pk=world.exact_conn.pk).update(
+            status=ConnectionStatus.NOT_CONNECTED
+        )
         try:
             day = _Day(world, clock)
-            day.run([DAY_START + timedelta(seconds=s) for s in offsets])
+            day.run(
+                [DAY_START + timedelta(seconds=s) for s in offsets],
+                DAY_START + timedelta(seconds=span),
+            )
             result = day.figures()
         finally:
             world.close()
-            Route.objects.filter(pk__in=[r.pk for r in others]).update(enabled=True)
     result.update(documents=documents, hours=hours, seed=seed)
     return result
 
@@ -115,7 +129,8 @@ class _Day:
 
     # --- the timeline ------------------------------------------------------------------
 
-    def run(self, arrivals: list[datetime]) -> None:
+    def run(self, arrivals: list[datetime], end: datetime) -> None:
+        """Until `end` (the working day's last minute), then until the inbox is empty."""
         every = [s for s in SCHEDULES + route_schedules() if s.minutes and s.name != "heartbeat"]
         due = {s.name: DAY_START + timedelta(minutes=s.minutes) for s in every}
         self.clock.to(DAY_START)
@@ -128,7 +143,7 @@ class _Day:
             wake = self._next_retry()
             candidates = [*due.values(), *pending[:1], *([wake] if wake else [])]
             moment = min(candidates)
-            if not pending and (moment >= midnight or not self._open()):
+            if moment >= midnight or (not pending and moment > end and not self._open()):
                 break
             self.clock.to(moment)
             now = timezone.now()
@@ -137,7 +152,8 @@ class _Day:
             for spec in every:
                 if due[spec.name] <= now:
                     self._run_job(spec)
-                    due[spec.name] = now + timedelta(minutes=spec.minutes)
+                    while due[spec.name] <= now:  # on its cadence; missed runs are not caught up
+                        due[spec.name] += timedelta(minutes=spec.minutes)
             self._work()
             self._observe()
         self.ended_at = timezone.now()
@@ -242,6 +258,9 @@ class _Day:
             "inbox_events": len(received),
             "event_states": states,
             "items_on_board": len(on_board & set(self.keys)),
+            "failed_records": SyncedRecord.objects.filter(
+                route=self.world.route, state=SyncedRecord.State.FAILED
+            ).count(),
             "missing": len(missing),
             "p50_s": _finite(p(delays, 50)),
             "p95_s": _finite(p(delays, 95)),
@@ -252,6 +271,9 @@ class _Day:
             "monday_requests": monday["requests"],
             "monday_error_codes": monday["error_codes"],
             "poll_runs": self.poll_runs,
+            # The least Exact could be asked for the day's documents: their rows through the
+            # sync feed (1,000 a call; a header and 3 lines each) and each poll's two feeds.
+            "exact_floor_calls": -(-len(self.keys) * 4 // 1000) + 2 * self.poll_runs,
             "job_errors": len(self.job_errors),
             "job_error_samples": self.job_errors[:5],
             "simulated_hours": round((self.ended_at - DAY_START).total_seconds() / 3600, 2),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from integrations.benchmark import phase_report
+
 
 def compare(backfill: dict, naive: dict) -> dict:
     """API calls of the batched backfill against the naive one, per 1,000 records."""
@@ -70,38 +72,7 @@ def targets(results: dict) -> list[dict]:
                 "" if share is not None else "the run ended within one budget window",
             )
         )
-    ingest = results.get("webhook_ingest")
-    if ingest:
-        whole = (
-            ingest["accepted"] == ingest["inbox_events"] == ingest["distinct_items"]
-            and ingest["undrained"] == 0
-        )
-        ok = (
-            ingest["p99_ms"] is not None
-            and ingest["p99_ms"] <= 50
-            and ingest["errors"] == 0
-            and whole
-            and ingest["doubled"] == 0
-        )
-        rows.append(
-            _target(
-                f"Webhook p99 at {ingest['rate_per_s']:g}/s, nothing lost",
-                f"{ingest['p99_ms']} ms; {ingest['accepted']}/{ingest['inbox_events']}/"
-                f"{ingest['items_on_board']}",
-                "<= 50 ms; accepted = inbox = items",
-                ok,
-            )
-        )
-    to_item = results.get("webhook_to_item")
-    if to_item:
-        rows.append(
-            _target(
-                "Webhook-to-item p95",
-                f"{to_item['p95_s']} s",
-                "<= 2 s",
-                to_item["p95_s"] is not None and to_item["p95_s"] <= 2,
-            )
-        )
+    rows += phase_report.targets(results)  # webhooks, workers, the days
     return rows
 
 
@@ -142,20 +113,7 @@ def _figures(results: dict) -> list[str]:
             f"ingest_items in schema {budget['ingest_items']['api_version']}: "
             f"{budget['ingest_items']['ingest_items']}."
         )
-    ingest, to_item = results.get("webhook_ingest"), results.get("webhook_to_item")
-    if ingest:
-        out.append(
-            f"Webhooks: {ingest['sent']} sent at {ingest['achieved_rate_per_s']}/s, p50/p95/p99 "
-            f"{ingest['p50_ms']}/{ingest['p95_ms']}/{ingest['p99_ms']} ms, {ingest['errors']} "
-            f"errors (load average {ingest.get('load_average')}); drained by "
-            f"{ingest['q_workers']} qcluster workers in {ingest['drain_s']} s "
-            f"({ingest['drain_events_per_s']}/s); states {ingest['event_states']}."
-        )
-    if to_item:
-        out.append(
-            f"Webhook-to-item at {to_item['rate_per_s']:g}/s: p50 {to_item['p50_s']} s, p95 "
-            f"{to_item['p95_s']} s over {to_item['measured']} events (Q_POLL {to_item['q_poll_s']})."
-        )
+    out += phase_report.figures(results)
     return out
 
 

@@ -15,6 +15,7 @@ from django.db import connection
 from integrations.benchmark import report
 from integrations.benchmark.backfill import run_backfill
 from integrations.benchmark.budget import run_budget
+from integrations.benchmark.limit_phases import run_limit_phases
 from integrations.benchmark.naive import run_naive
 
 
@@ -66,6 +67,7 @@ def run_all(opts: dict, *, progress: Callable[[str], None]) -> tuple[dict, str]:
                 item_seconds=opts["item_seconds"],
             )
         )
+    results.update(run_limit_phases(opts, latency=latency, progress=progress))
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["targets"] = report.targets(results)
     report.write_json(results, Path(opts["json"]))

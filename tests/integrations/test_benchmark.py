@@ -8,8 +8,9 @@ import pytest
 import responses
 from django.core.management import call_command
 
-from integrations.benchmark import report
+from integrations.benchmark import phase_report, report
 from integrations.benchmark.budget import run_budget
+from integrations.benchmark.latency import lost
 from integrations.models import ExactConnection, SyncedRecord
 from integrations.monday.budget import BudgetTracker
 from integrations.monday.client import MondayClient
@@ -33,9 +34,19 @@ def test_a_small_run_writes_sane_figures_and_leaves_no_rows_behind(tmp_path, qui
         "--here",
         "--skip-webhooks",
         *("--n", "60", "--naive-n", "6", "--budget-n", "40", "--latency-ms", "0"),
+        *("--day-n", "30", "--busy-day-n", "0", "--day-hours", "1"),
         *("--json", str(out)),
     )
     results = json.loads(out.read_text())
+    day = results["normal_day"]
+    # 30 webhooks over a simulated hour, each through the endpoint, the inbox and the worker.
+    assert day["webhooks_posted"] == day["inbox_events"] == day["items_on_board"] == 30
+    assert day["event_states"] == {"done": 30} and day["missing"] == day["failed_records"] == 0
+    assert 0 <= day["p50_s"] <= day["p95_s"] <= day["max_s"] < 3600
+    assert day["poll_runs"] == 4  # every 15 minutes of the hour
+    assert day["exact_daily_share"] == round(day["exact_calls_answered"] / 5000, 4)
+    assert day["exact_floor_calls"] == 1 + 2 * 4 < day["exact_calls_answered"]
+    assert "busy_day" not in results and "workers" not in results
     b, naive, c = results["backfill"], results["naive"], results["comparison"]
     assert b["n"] == b["written"] == b["items_on_board"] == b["distinct_keys_on_board"] == 60
     # One sync page of 240 rows and one deleted-feed page.
@@ -85,6 +96,58 @@ def test_verdicts_follow_the_issues_targets():
         _results(exact_calls_per_1000=5.1, monday_max_request_share_of_ceiling=0.21)
     )
     assert [t["verdict"] for t in failing] == ["FAIL", "PASS", "FAIL"]
+
+
+def _day(**figures) -> dict:
+    day = {
+        "documents": 1000,
+        "hours": 8.0,
+        "p95_s": 1.5,
+        "exact_daily_share": 0.3,
+        "exact_calls_answered": 1500,
+        "exact_floor_calls": 70,
+        "missing": 0,
+        "failed_records": 0,
+        "webhook_post_errors": 0,
+        "event_states": {"done": 1000},
+    }
+    day.update(figures)
+    return day
+
+
+def test_a_day_fails_on_a_missing_document_or_a_failed_write_whatever_its_figures():
+    def verdict(**figures):
+        (row,) = phase_report.targets({"normal_day": _day(**figures)})
+        return row["verdict"]
+
+    assert verdict() == "PASS"
+    assert verdict(missing=1) == "FAIL"
+    assert verdict(failed_records=1) == "FAIL"
+    assert verdict(event_states={"done": 999, "dead": 1}) == "FAIL"
+    assert verdict(p95_s=None) == "FAIL"  # documents never reached the board
+    assert verdict(p95_s=2.1) == "FAIL" and verdict(exact_daily_share=0.41) == "FAIL"
+    (busy,) = phase_report.targets({"busy_day": _day(p95_s=59.0, exact_daily_share=0.8)})
+    assert busy["verdict"] == "PASS" and "floor 70 calls (1.4%)" in busy["note"]
+
+
+def test_webhook_load_fails_on_a_lost_event():
+    ingest = {
+        "rate_per_s": 200,
+        "achieved_rate_per_s": 199.0,
+        "p99_ms": 30.0,
+        "errors": 0,
+        "lost": 0,
+        "doubled": 0,
+        "undrained": 0,
+        "accepted": 10,
+        "inbox_events": 10,
+        "distinct_items": 10,
+    }
+    (row,) = phase_report.targets({"webhook_ingest": ingest})
+    assert row["verdict"] == "PASS"
+    (row,) = phase_report.targets({"webhook_ingest": {**ingest, "lost": 1}})
+    assert row["verdict"] == "FAIL"
+    assert lost({"accepted": 10, "inbox_events": 9, "event_states": {"done": 8, "pending": 1}}) == 2
 
 
 def test_a_budget_run_within_one_window_gets_no_verdict():

@@ -32,6 +32,12 @@ OPTIONS = {
     "gunicorn_workers": (int, 0, 0),  # 0: one per CPU core (CPU-bound; more only queue)
     "q_workers": (int, 8, 8),
     "q_poll": (float, 0.5, 0.5),
+    # The limit phases (limit_phases.py): workers on one Monday token (0: skipped), the days.
+    "workers": (int, 8, 0),
+    "workers_invoices": (int, 150, 150),
+    "day_n": (int, 1_000, 100),
+    "busy_day_n": (int, 10_000, 0),
+    "day_hours": (float, 8.0, 8.0),
 }
 
 
