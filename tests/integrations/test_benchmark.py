@@ -212,3 +212,16 @@ def test_webhooks_through_gunicorn_and_a_qcluster_each_end_as_one_item():
     assert ingest["event_states"] == {"done": 20} and ingest["lost"] == ingest["doubled"] == 0
     assert ingest["p50_ms"] is not None and ingest["p50_ms"] <= ingest["p99_ms"]
     assert to_item["measured"] == 5 and 0 < to_item["p50_s"] <= to_item["p95_s"] < 30
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_poll_jobs_of_a_qcluster_on_one_token_all_reach_their_boards_and_none_is_refused():
+    from integrations.benchmark.workers import run_workers
+
+    result = run_workers(routes=3, invoices=12, latency=0, timeout=120)
+    assert result["items_on_boards"] == result["items_wanted"] == 36
+    assert result["budget_exhausted_errors"] == 0 and result["monday_error_codes"] == []
+    # 36 items of about 30,000 points: one window, so no full minute to judge.
+    assert result["windows"] == 1 and result["budget_share_full_windows"] is None
+    assert 0.09 < result["window_shares"][0] < 0.13
