@@ -126,6 +126,9 @@ class _Day:
         self.exact_start = len(world.exact.calls)
         self.monday_start = len(world.monday.requests)
         self.real_start = time.perf_counter()
+        # The day's events only: the database may hold other phases' (committed) events.
+        last = WebhookEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+        self.events = WebhookEvent.objects.filter(pk__gt=last or 0)
 
     # --- the timeline ------------------------------------------------------------------
 
@@ -187,7 +190,7 @@ class _Day:
         done: set[int] = set()
         while True:
             pk = (
-                WebhookEvent.objects.due()
+                self.events.due()
                 .exclude(pk__in=done)
                 .order_by("pk")
                 .values_list("pk", flat=True)
@@ -203,7 +206,7 @@ class _Day:
 
     def _next_retry(self) -> datetime | None:
         return (
-            WebhookEvent.objects.filter(state=WebhookEvent.State.PENDING)
+            self.events.filter(state=WebhookEvent.State.PENDING)
             .exclude(next_attempt_at=None)
             .order_by("next_attempt_at")
             .values_list("next_attempt_at", flat=True)
@@ -211,7 +214,7 @@ class _Day:
         )
 
     def _open(self) -> bool:
-        return WebhookEvent.objects.filter(state__in=OPEN).exists()
+        return self.events.filter(state__in=OPEN).exists()
 
     def _observe(self) -> None:
         """The first moment each document is on the board."""
