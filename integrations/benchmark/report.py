@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from integrations.benchmark import phase_report
 from integrations.benchmark.verdicts import row
 
 ENTITY_WORDS = {
@@ -171,41 +172,6 @@ def rollover_rows(r: dict) -> list[dict]:
     ]
 
 
-def webhook_rows(result: dict) -> list[dict]:
-    """The webhook phases through gunicorn and a qcluster (latency.py)."""
-    rows = []
-    ingest, to_item = result.get("webhook_ingest"), result.get("webhook_to_item")
-    if ingest:
-        tally = {
-            "failed_writes": ingest["errors"] + ingest["undrained"],
-            "missing": ingest["accepted"] - ingest["distinct_items"],
-            "duplicates": ingest["doubled"],
-        }
-        rows.append(
-            row(
-                f"Webhook p99 at {ingest['rate_per_s']:g}/s, nothing lost",
-                f"{ingest['p99_ms']} ms; {ingest['accepted']}/{ingest['inbox_events']}/"
-                f"{ingest['items_on_board']}",
-                goal="<= 50 ms; accepted = inbox = items",
-                ok=ingest["p99_ms"] is not None
-                and ingest["p99_ms"] <= 50
-                and ingest["accepted"] == ingest["inbox_events"],
-                tally=tally,
-                note="limits partly off, see latency.py",
-            )
-        )
-    if to_item:
-        rows.append(
-            row(
-                "Webhook-to-item p95",
-                f"{to_item['p95_s']} s",
-                goal="<= 2 s",
-                ok=to_item["p95_s"] is not None and to_item["p95_s"] <= 2,
-            )
-        )
-    return rows
-
-
 def table(results: dict) -> str:
     """The printed report: every row with its floor and tally, then the figures behind them."""
     lines = [
@@ -214,7 +180,7 @@ def table(results: dict) -> str:
     ]
     for t in results["targets"]:
         note = f" ({t['note']})" if t["note"] else ""
-        cells = [t["floor"], t["failed_writes"], t["missing"], t["duplicates"]]
+        cells = [t.get(k) for k in ("floor", "failed_writes", "missing", "duplicates")]
         floor, failed, missing, dupes = ("" if c is None else c for c in cells)
         lines.append(
             f"| {t['target']} | {t['value']}{note} | {floor} | {t['goal']} | {failed} "
@@ -272,21 +238,12 @@ def _figures(results: dict) -> list[str]:
             f"board-full refusals, {roll['simulated_minutes']} simulated min, {roll['wall_s']} s "
             "wall."
         )
-    hooks = results.get("webhooks") or {}
-    ingest, to_item = hooks.get("webhook_ingest"), hooks.get("webhook_to_item")
-    if ingest:
-        out.append(
-            f"Webhooks: {ingest['sent']} sent at {ingest['achieved_rate_per_s']}/s, p50/p95/p99 "
-            f"{ingest['p50_ms']}/{ingest['p95_ms']}/{ingest['p99_ms']} ms, {ingest['errors']} "
-            f"errors (load average {ingest.get('load_average')}); drained by "
-            f"{ingest['q_workers']} qcluster workers in {ingest['drain_s']} s "
-            f"({ingest['drain_events_per_s']}/s); states {ingest['event_states']}."
-        )
-    if to_item:
-        out.append(
-            f"Webhook-to-item at {to_item['rate_per_s']:g}/s: p50 {to_item['p50_s']} s, p95 "
-            f"{to_item['p95_s']} s over {to_item['measured']} events (Q_POLL {to_item['q_poll_s']})."
-        )
+    # The phases phase_report words (lone events, the webhook load, workers, the days).
+    limit_phases = {**(results.get("webhooks") or {})}
+    limit_phases.update({k: results[k] for k in ("normal_day", "busy_day") if results.get(k)})
+    if results.get("budget_workers"):
+        limit_phases["workers"] = results["budget_workers"]
+    out += phase_report.figures(limit_phases)
     return out
 
 

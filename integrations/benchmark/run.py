@@ -18,7 +18,16 @@ from pathlib import Path
 
 from django.db import connection
 
-from integrations.benchmark import backfill, budget, bursts, naive, report, rollover
+from integrations.benchmark import (
+    backfill,
+    budget,
+    bursts,
+    naive,
+    phase_report,
+    report,
+    rollover,
+)
+from integrations.benchmark.day import run_day
 from integrations.benchmark.scale import run_from_options as run_scale_phase
 
 
@@ -80,6 +89,29 @@ def _webhooks(o: dict, results: dict) -> dict:
     )
 
 
+def _budget_workers(o: dict, results: dict) -> dict:
+    from integrations.benchmark.workers import run_workers  # PostgreSQL and processes
+
+    if not o["budget_workers"]:
+        return {}
+    return run_workers(
+        routes=o["budget_workers"], invoices=o["workers_invoices"], latency=_latency(o)
+    )
+
+
+def _normal_day(o: dict, results: dict) -> dict:
+    return run_day(o["day_n"], hours=o["day_hours"]) if o["day_n"] else {}
+
+
+def _busy_day(o: dict, results: dict) -> dict:
+    return run_day(o["busy_day_n"], hours=o["day_hours"], seed=4) if o["busy_day_n"] else {}
+
+
+def _limit_rows(key: str) -> Callable[[dict], list[dict]]:
+    """phase_report's rows of one phase (it reads the phases by their keys)."""
+    return lambda result: phase_report.targets({key: result})
+
+
 # fmt: off
 PHASES = [
     Phase("polling", "polling {n:,} documents of each entity", _polling, report.polling_rows),
@@ -90,9 +122,11 @@ PHASES = [
     Phase("burst", "burst of {burst_n:,} webhook events", _burst, report.burst_rows),
     Phase("month_end", "month-end: {month_end_n:,} invoices x 3 divisions", _month_end, report.month_end_rows),  # noqa: E501
     Phase("rollover", "{rollover_n:,} invoices, boards of {board_limit:,}", _rollover, report.rollover_rows),  # noqa: E501
-    # bench2: the day phases, the 8-worker budget, webhook p99 and a lone event -> item here.
-    # ops: --workers (scale.py) here.
-    Phase("webhooks", "webhooks {rate:g}/s for {seconds:g} s", _webhooks, report.webhook_rows, webhooks=True),  # noqa: E501
+    Phase("normal_day", "a normal day: {day_n:,} documents over {day_hours:g} simulated hours", _normal_day, _limit_rows("normal_day")),  # noqa: E501
+    Phase("busy_day", "a busy day: {busy_day_n:,} documents over {day_hours:g} simulated hours", _busy_day, _limit_rows("busy_day")),  # noqa: E501
+    Phase("budget_workers", "{budget_workers} qcluster workers x {workers_invoices} invoices on one Monday token (real minutes)", _budget_workers, _limit_rows("workers"), webhooks=True),  # noqa: E501
+    Phase("webhooks", "lone events, then webhooks {rate:g}/s for {seconds:g} s with the qcluster draining", _webhooks, phase_report.targets, webhooks=True),  # noqa: E501
+    # --workers 1,2,4 (scale.py) runs alone: see run_all.
 ]
 # fmt: on
 

@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 import audit
 from audit import correlation
 from integrations import waits
-from integrations.errors import IntegrationError, ReconnectRequired
+from integrations.errors import IntegrationError, RateLimited, ReconnectRequired
 from integrations.exact.webhooks import WebhookNotification
 from integrations.models import ConnectionStatus, WebhookEvent
 from integrations.sync import batches, routing
@@ -108,16 +108,34 @@ def _claim(event: WebhookEvent) -> bool:
     return bool(claimed)
 
 
-def _finish(event: WebhookEvent, state: str, *, error: str = "", retry: bool = False) -> str:
+def _limit_wait(exc: IntegrationError) -> float | None:
+    """Seconds until the API limit that refused the work resets; None for a failure."""
+    return exc.retry_after if isinstance(exc, RateLimited) else None
+
+
+def _finish(
+    event: WebhookEvent,
+    state: str,
+    *,
+    error: str = "",
+    retry: bool = False,
+    wait: float | None = None,
+) -> str:
     event.state = state
     event.last_error = error
-    if retry and event.attempts < MAX_ATTEMPTS:
+    if retry and wait is not None:
+        # Refused by a limit (Exact's or Monday.com's daily calls): no failure, so no attempt
+        # spent; the event waits for the reset, however far, and is written then.
+        event.state = State.PENDING
+        event.attempts = max(event.attempts - 1, 0)
+        event.next_attempt_at = timezone.now() + timedelta(seconds=max(wait, 1.0))
+    elif retry and event.attempts < MAX_ATTEMPTS:
         event.state = State.PENDING
         event.next_attempt_at = timezone.now() + backoff(event.attempts)
     elif retry:
         event.state = State.DEAD
     event.processed_at = timezone.now() if event.state in (State.DONE, State.DEAD) else None
-    event.save(update_fields=["state", "last_error", "next_attempt_at", "processed_at"])
+    event.save(update_fields=["state", "last_error", "next_attempt_at", "processed_at", "attempts"])
     if event.state == State.DEAD:
         audit.record(
             "webhook.dead",
@@ -173,7 +191,7 @@ def _process(event: WebhookEvent, wait: bool) -> str:
             "inbox.event.failed",
             extra={"event_id": event.pk, "error_class": type(exc).__name__},
         )
-        return _finish_all(events, State.DEAD, str(exc), retry=exc.retryable)
+        return _finish_all(events, State.DEAD, str(exc), retry=exc.retryable, wait=_limit_wait(exc))
     except Exception:  # outermost boundary: record the failure, never drop the events
         logger.exception("inbox.event.crashed", extra={"event_id": event.pk})
         return _finish_all(events, State.DEAD, "Unexpected error; see the server log.", retry=True)
@@ -186,14 +204,16 @@ def _process(event: WebhookEvent, wait: bool) -> str:
                 "inbox.event.failed",
                 extra={"event_id": each.pk, "error_class": type(exc).__name__},
             )
-            _finish(each, State.DEAD, error=str(exc), retry=exc.retryable)
+            _finish(each, State.DEAD, error=str(exc), retry=exc.retryable, wait=_limit_wait(exc))
     return event.state
 
 
-def _finish_all(events: list[WebhookEvent], state: str, error: str, *, retry=False) -> str:
+def _finish_all(
+    events: list[WebhookEvent], state: str, error: str, *, retry=False, wait=None
+) -> str:
     """The same end for every event of a batch; returns the first (the job's own) event's."""
     for each in events:
-        _finish(each, state, error=error, retry=retry)
+        _finish(each, state, error=error, retry=retry, wait=wait)
     return events[0].state
 
 

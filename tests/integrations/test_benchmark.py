@@ -8,9 +8,10 @@ import pytest
 import responses
 from django.core.management import call_command
 
-from integrations.benchmark import report, verdicts
+from integrations.benchmark import phase_report, report, verdicts
 from integrations.benchmark.backfill import run_backfill
 from integrations.benchmark.budget import run_budget
+from integrations.benchmark.latency import lost
 from integrations.models import ExactConnection, SyncedRecord
 from integrations.monday.budget import BudgetTracker
 from integrations.monday.client import MondayClient
@@ -36,6 +37,7 @@ def test_a_quick_run_with_every_limit_on_writes_every_figure_beside_its_floor(
         *("--here", "--skip-webhooks", "--quick", "--latency-ms", "0"),
         *("--n", "120", "--changed-n", "120", "--subitems-n", "60", "--burst-n", "120"),
         *("--month-end-n", "40", "--budget-n", "400", "--naive-n", "10"),
+        *("--day-n", "30", "--busy-day-n", "0", "--day-hours", "1"),
         *("--json", str(out)),
     )
     results = json.loads(out.read_text())
@@ -59,12 +61,22 @@ def test_a_quick_run_with_every_limit_on_writes_every_figure_beside_its_floor(
     assert results["burst"]["tally"]["items"] == 120
     month = results["month_end"]
     assert month["tally"]["items"] == 120 and month["refused"] == 0
-    assert month["elapsed_minutes"] >= month["floor_minutes"] > 0
+    # The first event's job reads the feed from the cursor, which holds every invoice already
+    # posted: later events find theirs written. Within one Monday minute the floor does not bind.
+    assert month["floor_minutes"] > 0 and 0 < month["elapsed_minutes"] <= 1.15 * 1 + 1
     roll = results["rollover"]
     assert roll["items_per_board"] == [40, 40, 20] and roll["board_full_errors"] == 0
+    day = results["normal_day"]
+    # 30 webhooks over a simulated hour, each through the endpoint, the inbox and the worker.
+    assert day["webhooks_posted"] == day["inbox_events"] == day["items_on_board"] == 30
+    assert day["event_states"] == {"done": 30} and day["missing"] == day["failed_records"] == 0
+    assert 0 <= day["p50_s"] <= day["p95_s"] <= day["max_s"] < 3600
+    assert day["poll_runs"] == 4  # every 15 minutes of the hour
+    assert day["exact_daily_share"] == round(day["exact_calls_answered"] / 5000, 4)
+    assert results["busy_day"] == {} and "budget_workers" not in results
     assert results["budget"]["budget_exhausted_errors"] == 0
     rows = {t["target"].split(" (")[0]: t for t in results["targets"]}
-    with_tally = [t for t in results["targets"] if t["missing"] is not None]
+    with_tally = [t for t in results["targets"] if t.get("missing") is not None]
     assert len(with_tally) >= 8
     assert all(t["failed_writes"] == t["missing"] == t["duplicates"] == 0 for t in with_tally)
     assert rows["Exact calls per 1,000 sales invoices by polling"]["verdict"] == "PASS"
@@ -125,6 +137,58 @@ def test_the_budget_run_paces_batches_and_monday_refuses_none(quiet_backoff):
     assert result["budget_share_full_windows"] >= 0.9
 
 
+def _day(**figures) -> dict:
+    day = {
+        "documents": 1000,
+        "hours": 8.0,
+        "p95_s": 1.5,
+        "exact_daily_share": 0.3,
+        "exact_calls_answered": 1500,
+        "exact_floor_calls": 70,
+        "missing": 0,
+        "failed_records": 0,
+        "webhook_post_errors": 0,
+        "event_states": {"done": 1000},
+    }
+    day.update(figures)
+    return day
+
+
+def test_a_day_fails_on_a_missing_document_or_a_failed_write_whatever_its_figures():
+    def verdict(**figures):
+        (row,) = phase_report.targets({"normal_day": _day(**figures)})
+        return row["verdict"]
+
+    assert verdict() == "PASS"
+    assert verdict(missing=1) == "FAIL"
+    assert verdict(failed_records=1) == "FAIL"
+    assert verdict(event_states={"done": 999, "dead": 1}) == "FAIL"
+    assert verdict(p95_s=None) == "FAIL"  # documents never reached the board
+    assert verdict(p95_s=2.1) == "FAIL" and verdict(exact_daily_share=0.41) == "FAIL"
+    (busy,) = phase_report.targets({"busy_day": _day(p95_s=59.0, exact_daily_share=0.8)})
+    assert busy["verdict"] == "PASS" and "floor 70 calls (1.4%)" in busy["note"]
+
+
+def test_webhook_load_fails_on_a_lost_event():
+    ingest = {
+        "rate_per_s": 200,
+        "achieved_rate_per_s": 199.0,
+        "p99_ms": 30.0,
+        "errors": 0,
+        "lost": 0,
+        "doubled": 0,
+        "undrained": 0,
+        "accepted": 10,
+        "inbox_events": 10,
+        "distinct_items": 10,
+    }
+    (row,) = phase_report.targets({"webhook_ingest": ingest})
+    assert row["verdict"] == "PASS"
+    (row,) = phase_report.targets({"webhook_ingest": {**ingest, "lost": 1}})
+    assert row["verdict"] == "FAIL"
+    assert lost({"accepted": 10, "inbox_events": 9, "event_states": {"done": 8, "pending": 1}}) == 2
+
+
 def _answer(after: int, reset_in: int) -> dict:
     complexity = {"before": after + 990_000, "after": after, "query": 990_000}
     complexity["reset_in_x_seconds"] = reset_in
@@ -180,3 +244,16 @@ def test_webhooks_through_gunicorn_and_a_qcluster_each_end_as_one_item():
     assert ingest["event_states"] == {"done": 20} and ingest["lost"] == ingest["doubled"] == 0
     assert ingest["p50_ms"] is not None and ingest["p50_ms"] <= ingest["p99_ms"]
     assert to_item["measured"] == 5 and 0 < to_item["p50_s"] <= to_item["p95_s"] < 30
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_poll_jobs_of_a_qcluster_on_one_token_all_reach_their_boards_and_none_is_refused():
+    from integrations.benchmark.workers import run_workers
+
+    result = run_workers(routes=3, invoices=12, latency=0, timeout=120)
+    assert result["items_on_boards"] == result["items_wanted"] == 36
+    assert result["budget_exhausted_errors"] == 0 and result["monday_error_codes"] == []
+    # 36 items of about 30,000 points: one window, so no full minute to judge.
+    assert result["windows"] == 1 and result["budget_share_full_windows"] is None
+    assert 0.09 < result["window_shares"][0] < 0.13

@@ -38,6 +38,12 @@ OPTIONS = {
     "q_workers": (int, 8, 8),
     "q_poll": (float, 0.5, 0.5),
     "per_division": (int, 20, 10),  # --workers: invoices per division in each step
+    # Workers on one Monday token (the budget_workers phase), and the two simulated days.
+    "budget_workers": (int, 8, 3),
+    "workers_invoices": (int, 150, 150),
+    "day_n": (int, 1_000, 100),
+    "busy_day_n": (int, 10_000, 0),
+    "day_hours": (float, 8.0, 8.0),
 }
 
 
