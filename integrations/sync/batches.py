@@ -18,6 +18,7 @@ from django.utils import timezone
 from integrations.errors import IntegrationError, RemoteRejected
 from integrations.exact.ratelimit import SharedBudget
 from integrations.models import SyncedRecord, WebhookEvent
+from integrations.monday import shared_budget
 from integrations.sync import feed_reads, read_plan, records
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ def hold_for_company(event: WebhookEvent, routes) -> tuple[datetime | None, bool
     """Whether the fresh event waits for others before it is read: (the end of its read window,
     whether this job opened the window), or (None, False) to read it now.
 
-    The window's length is read_plan.read_window, from the division's daily calls left. Events
+    The window's length is the longer of read_plan.read_window (the division's Exact calls
+    left today) and read_plan.monday_window (the Monday.com account's calls left today). Events
     arriving while a window is open join it and are read with it, by the job that opened it.
     An event waits once: a retried or already waiting one is read when it is due.
     """
@@ -44,7 +46,7 @@ def hold_for_company(event: WebhookEvent, routes) -> tuple[datetime | None, bool
         return None, False
     now = timezone.now()
     state = SharedBudget(routes[0].exact_connection_id).state(event.division)
-    window = read_plan.read_window(state, now)
+    window = max(read_plan.read_window(state, now), _monday_window(routes, now))
     if window <= 0:
         return None, False
     open_until = (
@@ -67,6 +69,13 @@ def hold_for_company(event: WebhookEvent, routes) -> tuple[datetime | None, bool
         return None, False
     event.next_attempt_at = until
     return until, open_until is None
+
+
+def _monday_window(routes, now: datetime) -> float:
+    budget = shared_budget.budget_for(routes[0].monday_connection_id)
+    row = budget.state()
+    calls = row.daily_calls if row is not None and row.daily_day == now.date() else 0
+    return read_plan.monday_window(calls, budget.daily_limit, now)
 
 
 def plan_reads(event: WebhookEvent, routes) -> set[int]:

@@ -5,7 +5,7 @@ through the route's sync feed from its cursor or by key-batched filters (feed_is
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 
 from integrations.exact.bulk import REGULAR_PAGE
 from integrations.exact.feeds import DOCUMENTS_PER_PAGE
@@ -40,16 +40,29 @@ def read_window(state: BudgetState | None, now: datetime) -> float:
     """
     if state is None or state.daily_remaining is None or not state.daily_limit:
         return 0.0
-    left, limit = state.daily_remaining, state.daily_limit
+    until_reset = (state.daily_reset_at - now).total_seconds() if state.daily_reset_at else 0.0
+    return _spacing(state.daily_remaining, state.daily_limit, until_reset, CALLS_PER_READ)
+
+
+def monday_window(calls_today: int, limit: int | None, now: datetime) -> float:
+    """The same rule for Monday.com's daily call limit of the account (its plan's, when the
+    admin set MONDAY_DAILY_CALL_LIMIT): one write a read, the day ending at midnight UTC
+    (unconfirmed, as shared_budget says). Without a known limit: 0."""
+    if not limit:
+        return 0.0
+    midnight = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
+    return _spacing(limit - calls_today, limit, (midnight - now).total_seconds(), 1)
+
+
+def _spacing(left: int, limit: int, until_reset: float, per_read: int) -> float:
     if left >= limit * PLENTY_SHARE:
         return 0.0
     spare = left - limit * RESERVE_SHARE
     if spare <= 0:
         return MAX_WINDOW
-    until_reset = (state.daily_reset_at - now).total_seconds() if state.daily_reset_at else 0.0
     if until_reset <= 0:
         until_reset = DAY_SECONDS
-    return min(MAX_WINDOW, until_reset * CALLS_PER_READ / spare)
+    return min(MAX_WINDOW, until_reset * per_read / spare)
 
 
 def key_batch_calls(documents: int, lines: float = LINES_PER_DOCUMENT) -> int:

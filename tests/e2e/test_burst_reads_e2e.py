@@ -8,7 +8,7 @@ import pytest
 
 from audit.models import AuditEvent
 from integrations import tasks
-from integrations.models import PollCursor, SyncedRecord, WebhookEvent
+from integrations.models import MondayBudget, PollCursor, SyncedRecord, WebhookEvent
 from integrations.sync import inbox, polling, read_plan
 from tests.reliability.conftest import item_keys, make_live
 
@@ -161,3 +161,26 @@ def test_events_whose_documents_a_poll_wrote_first_cost_one_feed_call_and_no_ite
     assert len(live.monday.requests) == requests
     assert len(item_keys(live)) == len(set(item_keys(live))) == 4
     assert {i["InvoiceID"].lower() for i in told} <= set(item_keys(live))
+
+
+def test_with_the_monday_accounts_daily_calls_short_events_wait_and_share_one_write(
+    stack, settings
+):
+    settings.MONDAY_DAILY_CALL_LIMIT = 1_000  # a Basic plan, as the admin set it
+    live = make_live(stack)
+    live.invoice()
+    live.drain()  # the route's first write: Monday's budget row exists from here
+    budget = MondayBudget.objects.get()
+    budget.daily_calls = 700  # 30% of the account's calls left today
+    budget.save(update_fields=["daily_calls"])
+    invoices = []
+    for _ in range(3):  # Exact's calls are plentiful: only Monday's daily count is short
+        invoices.append(live.invoice())
+        assert inbox.process_webhook_event(WebhookEvent.objects.latest("pk")) == State.PENDING
+        live.advance(5)
+    requests = len(live.monday.requests)
+    live.advance(read_plan.MAX_WINDOW)
+    assert live.drain() == [State.DONE] * 3
+    writes = [r for r in live.monday.requests[requests:] if r["mutations"]]
+    assert len(writes) == 1 and writes[0]["mutations"] >= 3  # the three items in one request
+    assert {i["InvoiceID"].lower() for i in invoices} <= set(item_keys(live))

@@ -49,3 +49,14 @@ def test_the_feed_is_read_when_it_costs_fewer_calls_than_key_batches():
     assert read_plan.feed_is_cheaper(1, 5)  # one call of the feed against headers + lines
     assert not read_plan.feed_is_cheaper(1, 600)  # a feed far behind: read the key instead
     assert not read_plan.feed_is_cheaper(50, None)  # no usable cursor
+
+
+def test_monday_window_spaces_writes_when_the_accounts_daily_calls_run_short():
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # 12 h to Monday's midnight-UTC reset
+    assert read_plan.monday_window(9_000, None, now) == 0  # no plan limit set: never waits
+    assert read_plan.monday_window(400, 1_000, now) == 0  # more than half left
+    # 450 left, 200 kept back: 250 writes spread over 43,200 s would be 173 s; capped.
+    assert read_plan.monday_window(550, 1_000, now) == read_plan.MAX_WINDOW
+    # A Pro account (10,000 a day) with 4,000 left: 2,000 spare over 12 h is 21.6 s a write.
+    assert read_plan.monday_window(6_000, 10_000, now) == pytest.approx(21.6)
+    assert read_plan.monday_window(8_500, 10_000, now) == read_plan.MAX_WINDOW  # reserve only
