@@ -174,7 +174,10 @@ def test_with_the_monday_accounts_daily_calls_short_events_wait_and_share_one_wr
     # 30% of the account's calls left today; written the way the budget writes its row (on
     # PostgreSQL its own connection), so no lock of this test's transaction holds the product up.
     alias = shared_budget._side.alias()
-    assert MondayBudget.objects.using(alias).update(daily_calls=700) == 1
+    rows = MondayBudget.objects.using(alias).filter(
+        connection_id=live.route_obj.monday_connection_id
+    )
+    assert rows.update(daily_calls=700) == 1
     invoices = []
     for _ in range(3):  # Exact's calls are plentiful: only Monday's daily count is short
         invoices.append(live.invoice())
