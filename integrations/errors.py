@@ -38,6 +38,14 @@ class RateLimited(IntegrationError):
         self.retry_after = retry_after
 
 
+class ReadOn(IntegrationError):
+    """Not a failure: a long job stopped at a batch boundary before the cluster's timeout, and
+    the next job goes on from there. Retried at once, spending no attempt."""
+
+    retryable = True
+    retry_after = 1.0
+
+
 class RemoteUnavailable(IntegrationError):
     """5xx, timeout or connection error: worth retrying later."""
 

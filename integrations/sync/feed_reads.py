@@ -14,7 +14,9 @@ well. Only the other such keys (never written, a failed write, deleted since) ar
 from __future__ import annotations
 
 import logging
+import time
 
+from integrations.errors import ReadOn
 from integrations.exact import connections as exact_connections
 from integrations.exact.specs import spec_for
 from integrations.models import PollCursor, Route, SyncedRecord, WebhookEvent
@@ -22,6 +24,12 @@ from integrations.sync import polling, records
 from integrations.sync.pipeline import write_documents
 
 logger = logging.getLogger(__name__)
+# Events whose documents lie past the page where a long read stopped: retried, and read from the
+# cursor by their next job (or found written by another meanwhile).
+SLICE_ENDED = ReadOn(
+    "Read in part: this burst was larger than one job may write.",
+    hint="Nothing to do: the next job reads on from where this one stopped.",
+)
 Via = SyncedRecord.Via
 WRITTEN = (SyncedRecord.State.SYNCED, SyncedRecord.State.FLAGGED)
 
@@ -63,9 +71,14 @@ def sync_through_feed(
     outcome = records.KeysOutcome()
     seen: set[str] = set()
     held_back = ""
+    sliced = False
+    deadline = polling.slice_deadline()
     client = exact_connections.for_connection(route.exact_connection)
+    pages = client.iter_changes(
+        route.entity, division, since=cursor.timestamp, per_page=polling.WRITE_BATCH
+    )
     try:
-        for page in client.iter_changes(route.entity, division, since=cursor.timestamp):
+        for page in pages:
             docs = client.complete_documents(route.entity, division, page.documents)
             told = set(keys) | _told_of(division, topic, [str(d.key) for d in docs], since)
             retry = _write_page(route, docs, told, outcome, correlation_id)
@@ -75,11 +88,19 @@ def sync_through_feed(
                 continue
             cursor.timestamp = max(cursor.timestamp, page.max_timestamp)
             PollCursor.objects.filter(pk=cursor.pk).update(timestamp=cursor.timestamp)
+            if time.monotonic() > deadline:  # the rest goes to the events' next job
+                sliced = True
+                pages.close()
+                break
     except Exception as exc:
         polling.release_cursor(cursor, error=str(exc)[:500])
         raise
     polling.release_cursor(cursor, error=held_back)
     rest = [k for k in keys if k not in seen and k not in deleted]
+    if sliced:
+        for key in rest:
+            outcome.failed[key] = SLICE_ENDED
+        rest = []
     current = set(
         SyncedRecord.objects.filter(route=route, exact_key__in=rest, state__in=WRITTEN)
         .exclude(monday_item_id="")

@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 import audit
 from audit import correlation
 from integrations import waits
-from integrations.errors import IntegrationError, RateLimited, ReconnectRequired
+from integrations.errors import IntegrationError, RateLimited, ReadOn, ReconnectRequired
 from integrations.exact.webhooks import WebhookNotification
 from integrations.models import ConnectionStatus, WebhookEvent
 from integrations.sync import batches, routing
@@ -109,8 +109,9 @@ def _claim(event: WebhookEvent) -> bool:
 
 
 def _limit_wait(exc: IntegrationError) -> float | None:
-    """Seconds until the API limit that refused the work resets; None for a failure."""
-    return exc.retry_after if isinstance(exc, RateLimited) else None
+    """Seconds until the API limit that refused the work resets, or until a job that stopped
+    part-way goes on (ReadOn); None for a failure."""
+    return exc.retry_after if isinstance(exc, RateLimited | ReadOn) else None
 
 
 def _finish(

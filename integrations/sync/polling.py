@@ -42,7 +42,9 @@ WRITE_BATCH = 3 * ((DEFAULT_CEILING - REQUEST_OVERHEAD) // estimate_cost(Operati
 SLICE_OF_TIMEOUT = 0.6
 
 
-def _slice_deadline() -> float:
+def slice_deadline() -> float:
+    """When a long job stops at its next batch boundary and leaves the rest to the next job,
+    well before the cluster's timeout kills it mid-write."""
     return time.monotonic() + settings.Q_CLUSTER["timeout"] * SLICE_OF_TIMEOUT
 
 
@@ -83,7 +85,7 @@ def _poll_route(route: Route) -> dict:
         logger.info("poll.skipped.paused", extra={"route_id": route.pk})
         return {"skipped": "paused"}
     results = {}
-    deadline = _slice_deadline() if run is not None else None
+    deadline = slice_deadline() if run is not None else None
     try:
         for division in route.divisions.filter(selected=True).values_list("code", flat=True):
             results[division] = poll_division(route, division, run=run, deadline=deadline)

@@ -189,3 +189,28 @@ def test_with_the_monday_accounts_daily_calls_short_events_wait_and_share_one_wr
     writes = [r for r in live.monday.requests[requests:] if r["mutations"]]
     assert len(writes) == 1 and writes[0]["mutations"] >= 3  # the three items in one request
     assert {i["InvoiceID"].lower() for i in invoices} <= set(item_keys(live))
+
+
+def test_a_burst_longer_than_one_job_goes_on_in_the_next_and_spends_no_attempt(stack, monkeypatch):
+    live = make_live(stack)
+    route = live.route_obj
+    live.exact.webhooks_enabled = False
+    live.invoice(amounts=(10,))
+    polling.poll_division(route, 101)  # a cursor to read the feed from
+    live.exact.webhooks_enabled = True
+    invoices = [live.invoice(amounts=(100 + n,)) for n in range(250)]
+    # Every job is past its slice after its first batch: it writes 99 and leaves the rest.
+    monkeypatch.setattr(polling, "slice_deadline", lambda: 0.0)
+    first = WebhookEvent.objects.order_by("pk").first()
+    assert inbox.process_webhook_event(first) == State.DONE
+    assert len(item_keys(live)) == 1 + polling.WRITE_BATCH
+    waiting = WebhookEvent.objects.filter(state=State.PENDING)
+    assert waiting.count() == 250 - polling.WRITE_BATCH
+    assert set(waiting.values_list("attempts", flat=True)) == {0}  # not a failure
+    assert "Read in part" in waiting.first().last_error
+    live.advance(2)
+    live.drain()
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.DONE}
+    keys = item_keys(live)
+    assert len(keys) == len(set(keys)) == 251
+    assert {i["InvoiceID"].lower() for i in invoices} <= set(keys)
