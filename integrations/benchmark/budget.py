@@ -20,26 +20,6 @@ SCHEMA = Path(monday_client.__file__).with_name("schema.graphql")
 WINDOW = 60.0
 
 
-class _Charges:
-    """Records each charge of the sandbox's budget window with the window it went into."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.by_window: dict[float, int] = {}
-        real = Window.charge
-
-        def charge(window: Window, now: float, amount: int) -> None:
-            real(window, now, amount)
-            if window.limit == budget:  # not the requests-per-minute window
-                key = window.started_at
-                self.by_window[key] = self.by_window.get(key, 0) + amount
-
-        self.charge = charge
-
-    def shares(self) -> list[float]:
-        return [self.by_window[k] / self.budget for k in sorted(self.by_window)]
-
-
 def run_budget(n: int, *, latency: float) -> dict:
     """Backfill n invoices (3 lines each) with every limit on, on the simulated clock: the
     budget's windows pass in no wall time. Rolled back afterwards."""
@@ -49,7 +29,7 @@ def run_budget(n: int, *, latency: float) -> dict:
             add_invoices(world, n)
             # Let the window the setup's calls opened expire: the backfill starts a fresh one.
             clock.advance(WINDOW)
-            charges = _Charges(world.monday.budget_per_minute)
+            charges = measure.BudgetCharges(world.monday.budget_per_minute)
             world.set_latency(latency)
             with mock.patch.object(Window, "charge", charges.charge):
                 started = clock.now()

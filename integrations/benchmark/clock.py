@@ -52,6 +52,12 @@ class SimulatedClock:
         with self._lock:
             self.traveller.shift(seconds)
 
+    def to(self, moment: datetime) -> None:
+        """Move on to `moment`; a clock already past it (processing took longer) stays."""
+        ahead = moment.timestamp() - time.time()
+        if ahead > 0:
+            self.advance(ahead)
+
     @staticmethod
     def now() -> float:
         """Seconds since the epoch on the simulated clock."""

@@ -18,7 +18,6 @@ missing.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -27,8 +26,8 @@ from django.test import Client, override_settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from integrations import waits
 from integrations.benchmark import measure
+from integrations.benchmark.clock import SimulatedClock
 from integrations.benchmark.webhook_load import signed_body
 from integrations.benchmark.world import build_world
 from integrations.models import (
@@ -46,41 +45,6 @@ EXACT_DAILY_LIMIT = 5000  # calls a day per division (exact-online.md §4)
 DAY_START = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 SETUP_LEAD = timedelta(minutes=10)
 OPEN = (WebhookEvent.State.PENDING, WebhookEvent.State.PROCESSING)
-
-
-class SimulatedClock:
-    """One clock for the product and the sandboxes (as tests/stack.py's SharedClock)."""
-
-    REAL_SHARE = 0.001  # a wait still yields a little real time to other threads
-
-    def __init__(self, start: datetime) -> None:
-        import time_machine  # a development dependency, as the benchmark is
-
-        self._travel = time_machine.travel(start, tick=True)
-        self._lock = threading.Lock()
-        self.waited = 0.0
-
-    def __enter__(self) -> SimulatedClock:
-        self._traveller = self._travel.start()
-        self._real_sleep, waits.sleep = waits.sleep, self.sleep
-        return self
-
-    def __exit__(self, *exc) -> None:
-        waits.sleep = self._real_sleep
-        self._travel.stop()
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.waited += max(seconds, 0.0)
-            self._traveller.shift(max(seconds, 0.0))
-        time.sleep(min(max(seconds, 0.0), self.REAL_SHARE))
-
-    def to(self, moment: datetime) -> None:
-        """Move on to `moment`; a clock already past it (processing took longer) stays."""
-        ahead = (moment - timezone.now()).total_seconds()
-        if ahead > 0:
-            with self._lock:
-                self._traveller.shift(ahead)
 
 
 # The Monday.com account of a firm posting 1,000 to 10,000 documents a day: a Pro plan's 10,000

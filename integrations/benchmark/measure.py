@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from integrations.sandbox.monday_complexity import Window
+
 MONDAY_QUERY_CEILING = 5_000_000  # complexity points allowed in one request
 MONDAY_MINUTE_BUDGET = 10_000_000  # complexity points a minute (personal token)
 REFUSALS = frozenset(
@@ -92,3 +94,23 @@ def rolled_back():
     with transaction.atomic():
         yield
         transaction.set_rollback(True)
+
+
+class BudgetCharges:
+    """Records each charge of the sandbox's budget window with the window it went into."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.by_window: dict[float, int] = {}
+        real = Window.charge
+
+        def charge(window: Window, now: float, amount: int) -> None:
+            real(window, now, amount)
+            if window.limit == budget:  # not the requests-per-minute window
+                key = window.started_at
+                self.by_window[key] = self.by_window.get(key, 0) + amount
+
+        self.charge = charge
+
+    def shares(self) -> list[float]:
+        return [self.by_window[k] / self.budget for k in sorted(self.by_window)]

@@ -38,27 +38,6 @@ from mappings.services import set_mappings
 JOB_TIMEOUT = 1800
 
 
-class _Charges:
-    """Each charge of the token's complexity window, by the window it went into."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.by_window: dict[float, int] = {}
-        real = Window.charge
-
-        def charge(window: Window, now: float, amount: int) -> None:
-            real(window, now, amount)
-            if window.limit == budget:  # not the requests-per-minute window
-                self.by_window[window.started_at] = (
-                    self.by_window.get(window.started_at, 0) + amount
-                )
-
-        self.charge = charge
-
-    def shares(self) -> list[float]:
-        return [self.by_window[k] / self.budget for k in sorted(self.by_window)]
-
-
 def run_workers(*, routes: int, invoices: int, latency: float, timeout: float = 1800.0) -> dict:
     """`routes` poll jobs of `invoices` invoices each, run by a qcluster of `routes` workers."""
     check_database()
@@ -71,7 +50,7 @@ def run_workers(*, routes: int, invoices: int, latency: float, timeout: float = 
         ours = [world.route, *(_another_route(world, n) for n in range(1, routes))]
         add_invoices(world, invoices, seed=7)
         world.set_latency(latency)
-        charges = _Charges(world.monday.budget_per_minute)
+        charges = measure.BudgetCharges(world.monday.budget_per_minute)
         before = len(world.monday.requests)
         with mock.patch.object(Window, "charge", charges.charge):
             env = processes.child_env(Q_TIMEOUT=str(JOB_TIMEOUT))
