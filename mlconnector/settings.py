@@ -183,6 +183,9 @@ Q_CLUSTER = {
     "poll": env.float("Q_POLL", default=0.5),
     "ack_failures": True,
 }
+# The qcluster runs below the web server's CPU priority (run_stack, the benchmark, the README's
+# recipe: `nice -n 10`): Exact's webhook is answered at once, a job can wait a moment.
+QCLUSTER_NICENESS = env.int("QCLUSTER_NICENESS", default=10)
 
 # --- Broker: the database (default, nothing else to run) or Redis for workers on many machines.
 # django-q2 uses the ORM broker whenever "orm" is set, so Redis replaces it rather than adding.

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from integrations.benchmark.load_client import percentile  # noqa: F401 - one percentile rule
 from integrations.sandbox.monday_complexity import Window
 
 MONDAY_QUERY_CEILING = 5_000_000  # complexity points allowed in one request
@@ -49,15 +50,6 @@ class Timer:
         self.cpu = time.process_time() - cpu
         self.thread_cpu = time.thread_time() - thread_cpu
         self.rss_after_mb = peak_rss_mb()
-
-
-def percentile(values: list[float], pct: float) -> float | None:
-    """Nearest-rank percentile (pct in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 def per_1000(count: int, records: int) -> float:

@@ -3,21 +3,22 @@ by a qcluster: response times, errors, and accepted = in the inbox = items on th
 
 from __future__ import annotations
 
-import gc
-import http.client
 import json
-import threading
+import os
+import subprocess
+import sys
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import suppress
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from pathlib import Path
 
 from django.conf import settings
 from django.db import OperationalError
 from django.db import connection as db_connection
 
-from integrations.benchmark import measure
+from integrations.benchmark import load_client
+from integrations.benchmark.load_client import LoadResult
 from integrations.exact import webhooks
 from integrations.models import SyncedRecord, WebhookEvent
 
@@ -38,97 +39,32 @@ def signed_body(key: str, division: int) -> bytes:
     return webhooks.envelope(raw, settings.EXACT_WEBHOOK_SECRET)
 
 
-@dataclass
-class LoadResult:
-    sent: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    errors: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
-    max_dispatch_lag_ms: float = 0.0
-    wall_s: float = 0.0
-    error_samples: list[str] = field(default_factory=list)
-
-    def figures(self) -> dict:
-        p = measure.percentile
-        return {
-            "sent": self.sent,
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "errors": self.errors,
-            "achieved_rate_per_s": round(self.sent / self.wall_s, 1) if self.wall_s else 0.0,
-            "p50_ms": _round(p(self.latencies_ms, 50)),
-            "p95_ms": _round(p(self.latencies_ms, 95)),
-            "p99_ms": _round(p(self.latencies_ms, 99)),
-            "max_ms": _round(max(self.latencies_ms, default=None)),
-            "max_dispatch_lag_ms": round(self.max_dispatch_lag_ms, 1),
-            "error_samples": self.error_samples[:5],
-        }
-
-
-def _round(value: float | None) -> float | None:
-    return round(value, 1) if value is not None else None
-
-
 def post_at_rate(url: str, keys: list[str], division: int, *, rate: float) -> LoadResult:
-    """POST one signed webhook per key, paced at `rate` a second from a pool of threads.
-    Response time is measured from the send to the end of the answer."""
-    result = LoadResult()
-    lock = threading.Lock()
-    parts = urlsplit(url)
-    headers = {"Content-Type": "application/json", "X-Forwarded-Proto": "https"}
+    """POST one signed webhook per key, paced at `rate` a second, from this process."""
+    return load_client.post_at_rate(url, [signed_body(k, division) for k in keys], rate=rate)
 
-    def send(key: str) -> None:
-        # http.client, one connection per request (gunicorn's sync workers close it anyway):
-        # the lightest client, so the generator takes as little CPU from the server as it can.
-        body = signed_body(key, division)
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        started = time.perf_counter()
-        try:
-            conn.request("POST", parts.path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            code = response.status
-            status = json.loads(payload).get("status") if code == 200 else None
-            problem = "" if code == 200 else f"HTTP {code}"
-        except (OSError, ValueError, http.client.HTTPException) as exc:
-            elapsed, status, problem = None, None, type(exc).__name__
-        finally:
-            conn.close()
-        with lock:
-            result.sent += 1
-            if elapsed is not None:
-                result.latencies_ms.append(elapsed)
-            if problem:
-                result.errors += 1
-                result.error_samples.append(problem)
-            elif status == "duplicate":
-                result.duplicates += 1
-            else:
-                result.accepted += 1
 
-    # This process holds the earlier phases' objects and the sandboxes' stores: a full garbage
-    # collection here would stall the generator's threads and be counted as server time.
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    start = time.perf_counter()
-    try:
-        with ThreadPoolExecutor(max_workers=64, thread_name_prefix="load") as pool:
-            for index, key in enumerate(keys):
-                due = start + index / rate
-                lag = time.perf_counter() - due
-                if lag < 0:
-                    time.sleep(-lag)
-                else:
-                    result.max_dispatch_lag_ms = max(result.max_dispatch_lag_ms, lag * 1000)
-                pool.submit(send, key)
-    finally:
-        result.wall_s = time.perf_counter() - start
-        gc.enable()
-        gc.unfreeze()
-    return result
+def post_from_own_process(url: str, keys: list[str], division: int, *, rate: float) -> LoadResult:
+    """The same, from a process of its own (load_client.py says why), at normal priority."""
+    with tempfile.TemporaryDirectory(prefix="mlc-load-") as tmp:
+        bodies, out = Path(tmp) / "bodies.json", Path(tmp) / "result.json"
+        bodies.write_text(json.dumps([signed_body(k, division).decode() for k in keys]))
+        args = ["--url", url, "--rate", str(rate), "--bodies", str(bodies), "--out", str(out)]
+        subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "integrations.benchmark.load_client", *args],
+            check=True,
+            cwd=settings.BASE_DIR,
+            preexec_fn=_normal_priority,
+        )
+        return LoadResult(**json.loads(out.read_text()))
+
+
+def _normal_priority() -> None:
+    """The generator plays Exact Online's servers: it must not inherit the lowered priority of
+    the benchmark process, which serves the sandboxes (processes.lowered_priority says why).
+    Raising a priority needs root: without it, the generator stays lowered too."""
+    with suppress(PermissionError):
+        os.setpriority(os.PRIO_PROCESS, 0, 0)
 
 
 def wait_drained(

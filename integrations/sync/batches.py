@@ -9,6 +9,7 @@ short, a fresh event first waits a read window for others to join it (hold_for_c
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -122,11 +123,18 @@ def claim_siblings(event: WebhookEvent, *, limit: int = MAX_BATCH) -> list[Webho
 
 
 def sync_events(
-    routes, events: list[WebhookEvent], *, through_feed: set[int] = frozenset()
+    routes,
+    events: list[WebhookEvent],
+    *,
+    through_feed: set[int] = frozenset(),
+    on_written: Callable[[set[str]], None] | None = None,
 ) -> dict[int, IntegrationError]:
     """Sync every route for these events (one division, one topic): the routes in
     `through_feed` through their sync feed, the others by key batch. Returns the failure of each
-    event that failed on its own; an error that concerns the whole batch is raised."""
+    event that failed on its own; an error that concerns the whole batch is raised.
+
+    With one route, `on_written(keys)` hears of keys written while a long feed read goes on
+    (their events can end then); with several, an event ends only once every route wrote it."""
     division = events[0].division
     failed: dict[int, IntegrationError] = {}
     keys: dict[int, str] = {}
@@ -156,6 +164,7 @@ def sync_events(
                 changed,
                 deleted=deleted,
                 correlation_id=correlation_id,
+                on_written=on_written if len(routes) == 1 else None,
             )
             if outcome is not None:
                 for key, exc in outcome.failed.items():

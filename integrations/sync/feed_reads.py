@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from integrations.errors import ReadOn
 from integrations.exact import connections as exact_connections
@@ -60,9 +61,11 @@ def sync_through_feed(
     *,
     deleted: set[str],
     correlation_id: str,
+    on_written: Callable[[set[str]], None] | None = None,
 ) -> records.KeysOutcome | None:
     """Bring these records (normalised keys) across through the feed; per-key failures come
-    back in `failed`. None when another reader has the cursor (read by key batch then)."""
+    back in `failed`. None when another reader has the cursor (read by key batch then).
+    `on_written(keys)` hears, after each page, which of `keys` that page wrote."""
     cursor, _ = PollCursor.objects.get_or_create(route=route, division=division, feed=route.entity)
     if not polling.claim_cursor(cursor):
         return None
@@ -73,6 +76,7 @@ def sync_through_feed(
     held_back = ""
     sliced = False
     deadline = polling.slice_deadline()
+    wanted = set(keys)
     client = exact_connections.for_connection(route.exact_connection)
     pages = client.iter_changes(
         route.entity, division, since=cursor.timestamp, per_page=polling.WRITE_BATCH
@@ -83,6 +87,8 @@ def sync_through_feed(
             told = set(keys) | _told_of(division, topic, [str(d.key) for d in docs], since)
             retry = _write_page(route, docs, told, outcome, correlation_id)
             seen.update(str(d.key) for d in docs)
+            if on_written is not None:
+                on_written({str(d.key) for d in docs} & wanted & outcome.records.keys())
             if retry or held_back:
                 held_back = held_back or "A write is to be retried; the cursor waits before it."
                 continue

@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import timedelta
+from uuid import UUID
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,9 +49,15 @@ def dedupe_key(n: WebhookNotification) -> str:
 
 
 def _enqueue(event_id: int) -> None:
-    transaction.on_commit(
-        lambda: async_task("integrations.tasks.process_webhook_event", event_id, group="webhook")
-    )
+    def job():
+        async_task("integrations.tasks.process_webhook_event", event_id, group="webhook")
+
+    if settings.Q_BROKER == "orm":
+        # The job's row joins the event's transaction: one commit (one flush to disk) a
+        # webhook instead of two, and a worker sees the job exactly when it sees the event.
+        job()
+    else:
+        transaction.on_commit(job)  # Redis is outside the transaction: queue once committed
 
 
 def receive_webhook_event(
@@ -183,20 +191,36 @@ def _process(event: WebhookEvent, wait: bool) -> str:
         return _finish_all(events, State.WAITING, "Exact Online needs re-authorization.")
     if any(r.monday_connection.status != ConnectionStatus.CONNECTED for r in routes):
         return _finish_all(events, State.WAITING, "Monday.com needs to be reconnected.")
+    ended: set[int] = set()
+
+    def written(keys: set[str]) -> None:
+        # A long feed read ends its events page by page: the inbox shows the progress, and a
+        # job killed part-way leaves only the unwritten ones to its retry.
+        for each in events:
+            if each.pk not in ended and each.action != "delete" and _key(each) in keys:
+                _finish(each, State.DONE)
+                ended.add(each.pk)
+
+    def still_open() -> list[WebhookEvent]:
+        return [each for each in events if each.pk not in ended]
+
     try:
-        failed = batches.sync_events(routes, events, through_feed=through_feed)
+        failed = batches.sync_events(routes, events, through_feed=through_feed, on_written=written)
     except ReconnectRequired as exc:
-        return _finish_all(events, State.WAITING, str(exc))
+        _finish_all(still_open(), State.WAITING, str(exc))
+        return event.state
     except IntegrationError as exc:
         logger.warning(
             "inbox.event.failed",
             extra={"event_id": event.pk, "error_class": type(exc).__name__},
         )
-        return _finish_all(events, State.DEAD, str(exc), retry=exc.retryable, wait=_limit_wait(exc))
+        _finish_all(still_open(), State.DEAD, str(exc), retry=exc.retryable, wait=_limit_wait(exc))
+        return event.state
     except Exception:  # outermost boundary: record the failure, never drop the events
         logger.exception("inbox.event.crashed", extra={"event_id": event.pk})
-        return _finish_all(events, State.DEAD, "Unexpected error; see the server log.", retry=True)
-    for each in events:
+        _finish_all(still_open(), State.DEAD, "Unexpected error; see the server log.", retry=True)
+        return event.state
+    for each in still_open():
         exc = failed.get(each.pk)
         if exc is None:
             _finish(each, State.DONE)
@@ -207,6 +231,14 @@ def _process(event: WebhookEvent, wait: bool) -> str:
             )
             _finish(each, State.DEAD, error=str(exc), retry=exc.retryable, wait=_limit_wait(exc))
     return event.state
+
+
+def _key(event: WebhookEvent) -> str:
+    """The event's key as the sync layer writes it (a lowercase UUID); "" when malformed."""
+    try:
+        return str(UUID(str(event.exact_key)))
+    except ValueError:
+        return ""
 
 
 def _finish_all(

@@ -11,8 +11,8 @@ class FinishedProcess:
 
     returncode = 0
 
-    def __init__(self, args, env=None):
-        self.args, self.env = args, env
+    def __init__(self, args, env=None, preexec_fn=None):
+        self.args, self.env, self.preexec_fn = args, env, preexec_fn
 
     def poll(self):
         return 0
@@ -26,7 +26,7 @@ def started(monkeypatch):
     processes = []
 
     def popen(args, **kwargs):
-        processes.append(FinishedProcess(args, kwargs.get("env")))
+        processes.append(FinishedProcess(args, kwargs.get("env"), kwargs.get("preexec_fn")))
         return processes[-1]
 
     monkeypatch.setattr(run_stack.subprocess, "Popen", popen)
@@ -62,3 +62,16 @@ def test_run_sandbox_refuses_a_guessed_sandbox_mode(settings, monkeypatch):
     settings.INTEGRATIONS_MODE_REQUESTED, settings.INTEGRATIONS_MODE = "auto", "sandbox"
     with pytest.raises(CommandError, match="INTEGRATIONS_MODE=sandbox"):
         call_command("run_sandbox")
+
+
+def test_the_qcluster_runs_below_the_web_servers_priority(started, settings, monkeypatch):
+    # Exact's webhook is answered first; a job can wait a moment (settings.QCLUSTER_NICENESS).
+    settings.QCLUSTER_NICENESS = 7
+    settings.INTEGRATIONS_MODE_REQUESTED, settings.INTEGRATIONS_MODE = "auto", "live"
+    call_command("run_stack")
+    by_command = {p.args[2]: p for p in started}
+    assert by_command["runserver"].preexec_fn is None
+    niced = []
+    monkeypatch.setattr(run_stack.os, "nice", niced.append)
+    by_command["qcluster"].preexec_fn()  # what the child runs before exec
+    assert niced == [7]

@@ -52,6 +52,25 @@ def test_signed_event_is_stored_and_queued(client, route, post):
     assert AuditEvent.objects.filter(action="webhook.accepted").count() == 1
 
 
+def test_with_the_database_broker_the_job_is_written_in_the_events_transaction(
+    client, route, settings
+):
+    # One commit a webhook: the job's row is there before the event's transaction commits,
+    # and a rolled-back event leaves no job behind.
+    from django.db import transaction
+
+    from integrations.exact.webhooks import parse
+    from integrations.sync import inbox
+
+    settings.Q_BROKER = "orm"
+    notification = parse(content())
+    with transaction.atomic():
+        inbox.receive_webhook_event(notification, raw_body="{}", client_id="sandbox-client")
+        assert OrmQ.objects.count() == 1  # before any commit: same transaction
+        transaction.set_rollback(True)
+    assert (WebhookEvent.objects.count(), OrmQ.objects.count()) == (0, 0)
+
+
 def test_signature_is_checked_on_raw_bytes_not_reserialised_json(client, route, post):
     raw = content()
     reserialised = json.dumps(json.loads(raw)).encode()

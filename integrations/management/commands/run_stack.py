@@ -20,6 +20,10 @@ def _stop(signum, frame):
     raise _Stop
 
 
+def _worker_priority() -> None:
+    os.nice(settings.QCLUSTER_NICENESS)
+
+
 class Command(BaseCommand):
     help = "Run the development stack: runserver + qcluster (+ run_sandbox in sandbox mode)."
 
@@ -49,7 +53,8 @@ class Command(BaseCommand):
         processes = []
         try:
             for cmd in commands:
-                processes.append(subprocess.Popen(cmd, env=env))  # noqa: S603
+                lower = _worker_priority if cmd[2] == "qcluster" else None
+                processes.append(subprocess.Popen(cmd, env=env, preexec_fn=lower))  # noqa: S603
             self.stdout.write(f"Admin at http://{addrport}/admin/  (Ctrl-C stops everything)")
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
