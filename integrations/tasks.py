@@ -27,13 +27,9 @@ def refresh_all_reference_data() -> int:
 
 
 def process_webhook_event(event_id: int) -> str:
-    from integrations.models import WebhookEvent
     from integrations.sync import inbox
 
-    event = WebhookEvent.objects.filter(pk=event_id).first()
-    if event is None or event.state in (WebhookEvent.State.DONE, WebhookEvent.State.IGNORED):
-        return "skipped"
-    return inbox.process_webhook_event(event, wait=True)
+    return inbox.run_job(event_id)
 
 
 def retry_due_events() -> int:

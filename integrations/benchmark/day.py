@@ -38,7 +38,7 @@ from integrations.models import (
     WebhookEvent,
 )
 from integrations.schedules import SCHEDULES, route_schedules
-from integrations.sync import inbox
+from integrations.sync import job_queue
 
 EXACT_DAILY_LIMIT = 5000  # calls a day per division (exact-online.md §4)
 # The day starts on a fixed date at 08:00 UTC, with the morning's setup before it.
@@ -61,7 +61,7 @@ def run_day(documents: int, *, hours: float = 8.0, seed: int = 0) -> dict:
     with (
         measure.rolled_back(),
         SimulatedClock(DAY_START - SETUP_LEAD) as clock,
-        mock.patch.object(inbox, "async_task"),  # the worker here takes the due events itself
+        mock.patch.object(job_queue, "async_task"),  # the worker here takes the due events itself
         override_settings(MONDAY_DAILY_CALL_LIMIT=MONDAY_PLAN_CALLS),
     ):
         world = build_world()

@@ -10,7 +10,7 @@ from integrations.models.connections import (
     MondayConnection,
     RateBudget,
 )
-from integrations.models.inbox import PollCursor, WebhookEvent, WebhookEventQuerySet
+from integrations.models.inbox import InboxJob, PollCursor, WebhookEvent, WebhookEventQuerySet
 from integrations.models.metrics import ApiCallCount
 from integrations.models.routes import (
     ColumnRole,
@@ -34,6 +34,7 @@ __all__ = [
     "MondayBoard",
     "MondayBudget",
     "MondayConnection",
+    "InboxJob",
     "PollCursor",
     "RateBudget",
     "Route",

@@ -53,6 +53,24 @@ class WebhookEvent(models.Model):
         return f"{self.topic} {self.action} {self.exact_key}".strip()
 
 
+class InboxJob(models.Model):
+    """Whether a job for one division and topic is queued and not started yet (sync/job_queue.py):
+    the events of a burst share the job queued for the first of them, and each job, when it
+    starts, opens the way for the next."""
+
+    division = models.IntegerField()
+    topic = models.CharField(max_length=80)
+    queued_at = models.DateTimeField(null=True, blank=True)  # None: no job waiting
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["division", "topic"], name="one_inbox_job_per_topic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} / {self.division}"
+
+
 class PollCursor(models.Model):
     """Where polling of one Exact sync feed for one route and division has got to."""
 

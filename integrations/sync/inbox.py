@@ -14,11 +14,9 @@ import logging
 from datetime import timedelta
 from uuid import UUID
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
-from django_q.tasks import async_task
 
 import audit
 from audit import correlation
@@ -26,7 +24,7 @@ from integrations import waits
 from integrations.errors import IntegrationError, RateLimited, ReadOn, ReconnectRequired
 from integrations.exact.webhooks import WebhookNotification
 from integrations.models import ConnectionStatus, WebhookEvent
-from integrations.sync import batches, routing
+from integrations.sync import batches, job_queue, routing
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +44,6 @@ def dedupe_key(n: WebhookNotification) -> str:
     # Action, EventCreatedOn).
     raw = f"{n.division}|{n.topic}|{n.key}|{n.action}|{n.event_created_on}"
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _enqueue(event_id: int) -> None:
-    def job():
-        async_task("integrations.tasks.process_webhook_event", event_id, group="webhook")
-
-    if settings.Q_BROKER == "orm":
-        # The job's row joins the event's transaction: one commit (one flush to disk) a
-        # webhook instead of two, and a worker sees the job exactly when it sees the event.
-        job()
-    else:
-        transaction.on_commit(job)  # Redis is outside the transaction: queue once committed
 
 
 def receive_webhook_event(
@@ -97,7 +83,7 @@ def receive_webhook_event(
                 correlation_id=f"webhook:{event.pk}",
             )
             if state == State.PENDING:
-                _enqueue(event.pk)
+                job_queue.enqueue_for_group(event)
     except IntegrityError:
         return WebhookEvent.objects.get(dedupe_key=dedupe_key(n)), False
     return event, True
@@ -155,6 +141,21 @@ def _finish(
             correlation_id=f"webhook:{event.pk}",
         )
     return event.state
+
+
+def run_job(event_id: int) -> str:
+    """The worker's job for an event: the event and every due one of its division and topic
+    (job_queue.py: one job serves a burst). Returns the event's state, or "skipped"."""
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return "skipped"
+    job_queue.started(event.division, event.topic)
+    try:
+        if event.state in (State.DONE, State.IGNORED):
+            return "skipped"
+        return process_webhook_event(event, wait=True)
+    finally:
+        job_queue.queue_leftovers(event.division, event.topic)
 
 
 def process_webhook_event(event: WebhookEvent, *, wait: bool = False) -> str:
@@ -263,7 +264,7 @@ def retry_event(event: WebhookEvent, *, user=None) -> None:
             division=event.division,
             correlation_id=f"webhook:{event.pk}",
         )
-        _enqueue(event.pk)
+        job_queue.enqueue(event.pk)
 
 
 def enqueue_due_events() -> int:
@@ -282,12 +283,14 @@ def enqueue_due_events() -> int:
         if routes.filter(down).exists():
             continue
         WebhookEvent.objects.filter(pk=event.pk, state=State.WAITING).update(state=State.PENDING)
-    # Fresh events were queued on receipt; only re-queue retries and ones left behind.
+    # Fresh events were queued on receipt; only re-queue retries and ones left behind: one job
+    # per division and topic, as it takes the group's due events along (whatever the queue
+    # mark says: this is the net under a job the broker lost).
     due = WebhookEvent.objects.due().filter(
         Q(attempts__gt=0) | Q(received_at__lt=now - timedelta(minutes=1))
     )
-    ids = list(due.values_list("pk", flat=True)[:500])
+    firsts = list(due.values("division", "topic").annotate(first=Min("pk")).order_by("first"))
     with transaction.atomic():
-        for event_id in ids:
-            _enqueue(event_id)
-    return len(ids)
+        for group in firsts[:500]:
+            job_queue.enqueue(group["first"])
+    return len(firsts[:500])

@@ -114,7 +114,10 @@ def test_metrics_match_the_database_after_a_sandbox_sync(client, settings, stack
     monday_left = value("mlconnector_monday_budget_left", connection="Sandbox Monday")
     assert 0 < monday_left < 10_000_000  # points spent in this window
 
-    assert value("mlconnector_queue_depth", broker="orm") == 0
+    # The three webhooks queued one job (job_queue.py), which this test's drain did not take.
+    from django_q.models import OrmQ
+
+    assert value("mlconnector_queue_depth", broker="orm") == OrmQ.objects.count() == 1
     assert (
         value("mlconnector_connection_needs_reauthorization", system="exact", connection=exact_name)
         == 0

@@ -59,6 +59,25 @@ def post(body: bytes):
     return send
 
 
+def test_ten_webhooks_of_one_burst_at_once_queue_one_job_that_writes_them_all(live):
+    from integrations.models import InboxJob
+    from integrations.sync import job_queue
+
+    bodies = capture_webhooks(live)
+    invoices = [live.invoice(amounts=(10 + n,)) for n in range(10)]
+    InboxJob.objects.all().delete()  # no mark yet: the ten race to create it too
+    answers = run_concurrently([post(body) for body in bodies])
+    assert answers == [(200, "pending")] * 10
+    assert OrmQ.objects.count() == 1  # one job for the burst (sync/job_queue.py)
+    (queued,) = OrmQ.objects.all()
+    from django_q.signing import SignedPackage
+
+    assert inbox.run_job(SignedPackage.loads(queued.payload)["args"][0]) == "done"
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {"done"}
+    assert sorted(item_keys(live)) == sorted(i["InvoiceID"].lower() for i in invoices)
+    assert not job_queue.queue_leftovers(101, "SalesInvoices")
+
+
 def test_one_invoice_delivered_five_times_at_once_is_stored_once_and_written_once(live):
     bodies = capture_webhooks(live)
     invoice = live.invoice()
