@@ -71,7 +71,10 @@ def changed_orders_rows(r: dict) -> list[dict]:
             goal="<= 60",
             ok=r["exact_calls_per_1000"] <= 60,
             tally=r["tally"],
-            note="floor: header feed + every line again at 60 rows a page",
+            note=(
+                "floor: header feed + lines feed + every order's lines again from the bulk "
+                f"endpoint, {r['line_batches']} key batches as long as the URL allows"
+            ),
         )
     ]
 

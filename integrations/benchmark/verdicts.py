@@ -18,7 +18,6 @@ from integrations.models import Route, SyncedRecord
 
 __all__ = ["per_1000"]
 FEED_PAGE = 1000  # rows a page of an Exact sync feed (reference §3.2)
-REGULAR_PAGE = 60  # rows a page of Exact's regular endpoints
 
 
 def feed_floor(*row_counts: int) -> int:

@@ -88,6 +88,8 @@ class ExactClient(readers.EntityReaders, company.CompanyReaders):
         self.on_token_rejected = on_token_rejected
         self.token_source = token_source
         self.budget = budget
+        # (division, endpoint) that refused a filter of ours; shared via the budget (bulk.py).
+        self.refused_filters: set[tuple[int, str]] = set()
         self.session = session or requests.Session()
         self.sleep = sleep or waits.sleep
         self.jitter = jitter

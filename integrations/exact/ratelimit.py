@@ -6,9 +6,11 @@ the X-RateLimit-* headers (reference §4). It blocks the app for an hour after 1
 takes a slot here before calling, under a row lock, so together they slow down before the
 minutely limit instead of hitting it.
 
-Shared state: the budget of each (connection, division), minutely, daily and the 4xx ledger,
-lives only in its RateBudget row (PostgreSQL); every slot is taken and every answer recorded
-under select_for_update of that row. Nothing is cached in a process.
+Shared state: the budget of each (connection, division), minutely, daily, the 4xx ledger and
+the endpoints that refused a filter of ours (refuses/record_refusal), lives only in its
+RateBudget row (PostgreSQL); every slot is taken and every answer recorded under
+select_for_update of that row. Nothing of it is cached in a process (a client also keeps the
+refusals it met itself, bulk.py, which is all a client without a budget has).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ DAILY_MARGIN = 5
 ERROR_LIMIT = 8
 ERROR_WINDOW = timedelta(hours=1)
 COUNTED_ERRORS = frozenset({400, 401, 403, 404})
+# An endpoint that refused a filter is not asked again with it for this long (each refusal is
+# a 400 toward the hourly block); after it the filter is tried once more, in case Exact changed.
+REFUSAL_MEMORY = timedelta(days=7)
 NO_DIVISION = 0  # the ledger row for calls without a division (current/Me)
 
 
@@ -124,6 +129,25 @@ class SharedBudget:
                     retry_after = self._apply_429(row, headers, now)
             row.save()
             return retry_after
+
+    def refuses(self, division: int | None, endpoint: str) -> bool:
+        """Whether `endpoint` refused a filter of ours within REFUSAL_MEMORY (any process)."""
+        row = RateBudget.objects.filter(
+            connection_id=self.connection_id,
+            division=NO_DIVISION if division is None else division,
+        ).first()
+        since = (row.refused_endpoints or {}).get(endpoint) if row else None
+        return bool(since) and timezone.now() - datetime.fromisoformat(since) < REFUSAL_MEMORY
+
+    def record_refusal(self, division: int | None, endpoint: str) -> None:
+        """Remember that `endpoint` refused a filter of ours, for every process."""
+        with transaction.atomic():
+            row = self._locked(NO_DIVISION if division is None else division)
+            row.refused_endpoints = {
+                **(row.refused_endpoints or {}),
+                endpoint: timezone.now().isoformat(),
+            }
+            row.save(update_fields=["refused_endpoints", "updated_at"])
 
     def state(self, division: int) -> BudgetState | None:
         row = RateBudget.objects.filter(connection_id=self.connection_id, division=division).first()

@@ -49,7 +49,8 @@ class EntityReaders(BulkReaders):
         """One document with all its lines, or None when Exact has no such key.
 
         Two calls: the header by `$filter` on the key (an empty answer costs no error budget,
-        unlike GET by key, reference §3.7) and its lines from the lines endpoint.
+        unlike GET by key, reference §3.7) and its lines from the lines endpoint (bulk.py: the
+        bulk one where the entity has it).
         """
         spec = spec_for(entity)
         params = {
@@ -77,7 +78,9 @@ class EntityReaders(BulkReaders):
         A document with lines_complete=False is to be completed (complete_documents) before writing.
         Sales invoices and purchase orders: the combined sync feed (`Timestamp gt since`),
         grouped by document across feed pages (feeds.CombinedFeedGrouper).
-        Sales orders: SalesOrderHeaders then SalesOrderLines (lines_complete=False).
+        Sales orders: SalesOrderHeaders then SalesOrderLines (lines_complete=False: a header
+        change bumps only the header, §5.1; complete_documents reads the lines by key batch
+        from bulk/SalesOrder/SalesOrderLines, 1,000 rows a page).
         Purchase invoices: no sync feed; `since` and `max_timestamp` are then Modified
         epoch seconds (UTC), re-read with a 10-minute overlap.
         """
@@ -145,7 +148,7 @@ class EntityReaders(BulkReaders):
         cursor = max(header_max, lines_max) if quiet else header_max
         # Read from the feed's start with no header written meanwhile, the lines feed held every
         # line of each order it showed: those orders are whole, nothing is read again (a first
-        # backfill costs its feed pages, not two more reads per 60 orders).
+        # backfill costs its feed pages, not a second read of every order's lines by key).
         from_start = since <= 1 and quiet
         lines_by_key = group_by_key(line_rows, spec.line_parent_field)
         missing = [uuid.UUID(k) for k in lines_by_key if k not in headers]

@@ -47,6 +47,8 @@ class EntitySpec:
     sync_feeds: tuple[SyncFeed, ...] = ()
     deleted_types: tuple[int, ...] = ()
     deleted_line_types: tuple[int, ...] = ()
+    # The bulk endpoint of the lines (reference §5.4-§5.5: 1,000 rows a page), where one exists.
+    bulk_lines_path: str | None = None
 
 
 # fmt: off
@@ -58,6 +60,7 @@ SALES_INVOICE = EntitySpec(
     webhook_topic="SalesInvoices",
     header_path="salesinvoice/SalesInvoices",
     lines_path="salesinvoice/SalesInvoiceLines",
+    bulk_lines_path="bulk/SalesInvoice/SalesInvoiceLines",
     key_field="InvoiceID",
     line_parent_field="InvoiceID",
     number_field="InvoiceNumber",
@@ -96,6 +99,7 @@ SALES_ORDER = EntitySpec(
     webhook_topic="SalesOrders",
     header_path="salesorder/SalesOrders",
     lines_path="salesorder/SalesOrderLines",
+    bulk_lines_path="bulk/SalesOrder/SalesOrderLines",
     key_field="OrderID",
     line_parent_field="OrderID",
     number_field="OrderNumber",

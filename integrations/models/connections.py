@@ -98,6 +98,9 @@ class RateBudget(models.Model):
     # Exact blocks the app for an hour after 10 answers 400/401/403/404 per endpoint per hour:
     # {"<endpoint>": {"since": "<iso start of the hour window>", "count": n}}
     error_counts = models.JSONField(default=dict, blank=True)
+    # Endpoints that refused a filter we sent (a 400, counted above), so that no process sends
+    # it again for a while: {"<endpoint>": "<iso time of the refusal>"}
+    refused_endpoints = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

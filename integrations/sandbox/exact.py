@@ -29,6 +29,7 @@ from integrations.sandbox.exact_api import (
 from integrations.sandbox.exact_controls import DataControls
 from integrations.sandbox.exact_limits import LIMITS, ErrorBudget, RateLimiter
 from integrations.sandbox.exact_oauth import TokenAuthority
+from integrations.sandbox.exact_schema import BY_PATH
 from integrations.sandbox.exact_store import SANDBOX_USER_ID, Store
 from integrations.sandbox.exact_wire import wants_json
 from integrations.sandbox.limits import switched_off
@@ -87,6 +88,8 @@ class ExactSandbox(ApiHandlers, DataControls):
         # Test control: sync feeds in pages of this many rows instead of Exact's 1,000 (§3.2),
         # so a test meets page boundaries without writing thousands of rows.
         self.sync_page_size: int | None = None
+        # Test control (refuse_bulk_filter): bulk path (lower case) -> fields it will not filter on.
+        self.bulk_unfilterable: dict[str, frozenset[str]] = {}
         self.public_base_url = "https://start.exactonline.nl"  # updated from each request
         self._faults: list[dict] = []
 
@@ -171,6 +174,20 @@ class ExactSandbox(ApiHandlers, DataControls):
                     "sleep": self.fault_sleep if sleep is None else sleep,
                 }
             )
+
+    def refuse_bulk_filter(self, path: str, *fields: str) -> None:
+        """Make the bulk endpoint `path` (e.g. "bulk/SalesOrder/SalesOrderLines") answer 400
+        "Filtering on these fields is not supported: …" to a $filter on any of `fields`; no
+        fields: accept every filter again. Reference §3.4 says bulk endpoints may refuse some
+        filters without saying which, so by default the sandbox accepts them all."""
+        endpoint = BY_PATH.get(path.lower())
+        if endpoint is None or endpoint.kind != "bulk":
+            raise ValueError(f"{path!r} is not a bulk endpoint of the sandbox.")
+        unknown = sorted(set(fields) - set(endpoint.fields))
+        if unknown:
+            raise ValueError(f"{endpoint.path} has no field {', '.join(unknown)}.")
+        with self.lock:
+            self.bulk_unfilterable[endpoint.path.lower()] = frozenset(fields)
 
     def revoke_access_tokens(self) -> int:
         """Make the live access tokens answer 401 although Exact calls them young: a refresh

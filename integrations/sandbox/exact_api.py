@@ -263,7 +263,8 @@ class ApiHandlers:
             all_rows = lambda: self.store.rows(division, source)  # noqa: E731
             lookup = lambda f, v: self.store.lookup(division, source, f, v)  # noqa: E731
         if key_text is None:
-            return exact_query.regular_page(endpoint, query, all_rows, lookup)
+            refused = self.bulk_unfilterable.get(endpoint.path.lower(), frozenset())
+            return exact_query.regular_page(endpoint, query, all_rows, lookup, refused)
         key = exact_query.single_key(key_text, endpoint)
         options = exact_query.check_options(query)
         select = exact_query.parse_select(

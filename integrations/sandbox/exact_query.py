@@ -1,7 +1,9 @@
 """Answering one OData GET: query options, ordering, paging with $skiptoken and __next.
 
 Regular endpoints: 60 rows a page ordered by key (or $orderby, key last), $skiptoken holding the
-last row's order values as literals, as WCF writes them (`$skiptoken=guid'…'`). Sync endpoints:
+last row's order values as literals, as WCF writes them (`$skiptoken=guid'…'`). Bulk endpoints
+page the same way with 1,000 rows and `$select` mandatory (§5.4), and refuse a filter on the
+fields a test named (ExactSandbox.refuse_bulk_filter, §3.4). Sync endpoints:
 1,000 rows a page in Timestamp order, `$select` mandatory, only `Timestamp` filterable (§3.3,
 §5.1); their $skiptoken form is unconfirmed, the sandbox writes the last Timestamp (`123L`).
 """
@@ -59,12 +61,17 @@ def regular_page(
     query: list[tuple[str, str]],
     all_rows: Callable[[], list[dict]],
     lookup: Callable[[str, str], list[dict] | None],
+    unfilterable: frozenset[str] = frozenset(),
 ) -> Page:
     options = check_options(query)
     if endpoint.kind == "bulk" and options.get("$select", "").strip() in ("", "*"):
         raise ODataError(400, SELECT_REQUIRED)
     select = parse_select(options.get("$select"), endpoint.fields, endpoint.type_name)
     flt = _filter(options, endpoint)
+    # Bulk endpoints "may also refuse some filters" (§3.4): those a test named (refuse_bulk_filter).
+    if flt is not None and flt.properties & unfilterable:
+        names = ", ".join(sorted(flt.properties & unfilterable))
+        raise ODataError(400, f"Filtering on these fields is not supported: {names}")
     # Unconfirmed (§3.4): the fields allowed in such a filter differ per endpoint (the REST
     # reference's "Filter" column); the sandbox accepts a $filter on any property.
     if endpoint.mandatory_filter and flt is None:

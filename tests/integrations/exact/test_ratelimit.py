@@ -79,3 +79,17 @@ def test_429_and_5xx_do_not_count_as_error_answers(exact_connection, frozen):
     for status in (429, 500, 503, 409):
         budget.record_response(101, "e", status, headers(0))
     assert RateBudget.objects.get(division=101).error_counts == {}
+
+
+def test_a_refused_filter_is_remembered_for_every_process_for_seven_days(exact_connection, frozen):
+    endpoint = "bulk/SalesOrder/SalesOrderLines"
+    first, second = SharedBudget(exact_connection.pk), SharedBudget(exact_connection.pk)
+    assert not second.refuses(101, endpoint)
+    first.record_refusal(101, endpoint)
+    assert second.refuses(101, endpoint)
+    assert not second.refuses(102, endpoint)  # another company may take the filter
+    assert not second.refuses(101, "bulk/SalesInvoice/SalesInvoiceLines")
+    frozen.shift(timedelta(days=7) - timedelta(seconds=1))
+    assert second.refuses(101, endpoint)
+    frozen.shift(timedelta(seconds=1))
+    assert not second.refuses(101, endpoint)  # tried once more, in case Exact changed

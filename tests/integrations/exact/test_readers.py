@@ -95,8 +95,8 @@ def test_get_document_filters_on_the_key_and_reads_the_lines(mocked_http, make_c
         }
         for n in (2, 1)
     ]
-    mocked_http.get(
-        f"{D}/salesinvoice/SalesInvoiceLines",
+    mocked_http.get(  # the bulk lines endpoint (reference §5.4-§5.5): 1,000 rows a page
+        f"{D}/bulk/SalesInvoice/SalesInvoiceLines",
         json=page(lines),
         match=q(
             {
