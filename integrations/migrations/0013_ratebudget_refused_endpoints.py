@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0011_api_call_count'),
+        ('integrations', '0012_inbox_job'),
     ]
 
     operations = [
