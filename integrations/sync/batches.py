@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations.errors import IntegrationError, RemoteRejected
 from integrations.exact.ratelimit import SharedBudget
+from integrations.exact.specs import spec_for
 from integrations.models import SyncedRecord, WebhookEvent
 from integrations.monday import shared_budget
 from integrations.sync import feed_reads, read_plan, records
@@ -92,7 +93,9 @@ def plan_reads(event: WebhookEvent, routes) -> set[int]:
         route.pk
         for route in routes
         if read_plan.feed_is_cheaper(
-            due + 1, feed_reads.feed_backlog(route, event.division, event.topic)
+            due + 1,
+            feed_reads.feed_backlog(route, event.division, event.topic),
+            bulk_lines=bool(spec_for(route.entity).bulk_lines_path),
         )
     }
 

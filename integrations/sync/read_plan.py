@@ -26,6 +26,9 @@ DAY_SECONDS = 86_400.0  # when Exact has not said when its day resets
 # --- feed or key batches: calls each way -----------------------------------------------------
 FEED_ROWS_PER_CALL = DOCUMENTS_PER_PAGE  # sync feeds answer 1,000 rows a call (reference §5.2)
 KEYS_PER_CALL = REGULAR_PAGE  # regular endpoints answer 60 rows a call (reference §3.2)
+# Bulk lines endpoints answer 1,000 rows a call: a key batch is bounded by Exact's URL limit,
+# about 80 GUIDs once encoded (ExactClient.fits_url_limit decides; this is the estimate).
+KEYS_PER_URL = 75
 LINES_PER_DOCUMENT = 3  # an invoice or order has 1 to 10 lines, about 3
 
 
@@ -65,12 +68,18 @@ def _spacing(left: int, limit: int, until_reset: float, per_read: int) -> float:
     return min(MAX_WINDOW, until_reset * per_read / spare)
 
 
-def key_batch_calls(documents: int, lines: float = LINES_PER_DOCUMENT) -> int:
+def key_batch_calls(
+    documents: int, lines: float = LINES_PER_DOCUMENT, *, bulk_lines: bool = False
+) -> int:
     """Calls to read these documents by key: headers 60 keys a call, then their lines 60 rows
-    a call."""
+    a call, or, from a bulk lines endpoint, as many keys a call as the URL holds."""
     if documents <= 0:
         return 0
-    return math.ceil(documents / KEYS_PER_CALL) + math.ceil(documents * lines / KEYS_PER_CALL)
+    if bulk_lines:
+        line_calls = math.ceil(documents / KEYS_PER_URL)
+    else:
+        line_calls = math.ceil(documents * lines / KEYS_PER_CALL)
+    return math.ceil(documents / KEYS_PER_CALL) + line_calls
 
 
 def feed_calls(documents: int, lines: float = LINES_PER_DOCUMENT) -> int:
@@ -80,10 +89,11 @@ def feed_calls(documents: int, lines: float = LINES_PER_DOCUMENT) -> int:
     return math.floor(rows / FEED_ROWS_PER_CALL) + 1
 
 
-def feed_is_cheaper(events: int, feed_documents: int | None) -> bool:
+def feed_is_cheaper(events: int, feed_documents: int | None, *, bulk_lines: bool = False) -> bool:
     """Whether reading the route's feed from its cursor (holding about `feed_documents`
     documents, the events' ones among them) costs fewer calls than reading the `events`' keys
     by batch. None = the feed cannot be read from a cursor now: key batches."""
     if feed_documents is None or events <= 0:
         return False
-    return feed_calls(max(feed_documents, events)) < key_batch_calls(events)
+    by_key = key_batch_calls(events, bulk_lines=bulk_lines)
+    return feed_calls(max(feed_documents, events)) < by_key

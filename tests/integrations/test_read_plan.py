@@ -44,6 +44,12 @@ def test_below_half_the_reads_are_spaced_so_the_calls_above_the_reserve_last_the
 
 def test_the_feed_is_read_when_it_costs_fewer_calls_than_key_batches():
     assert read_plan.key_batch_calls(500, lines=3) == 9 + 25
+    # From a bulk lines endpoint, lines cost a call per URL-full of keys, whatever their count.
+    assert read_plan.key_batch_calls(500, lines=3, bulk_lines=True) == 9 + 7
+    assert read_plan.feed_is_cheaper(1, 5, bulk_lines=True)
+    # 120 events, a feed of 900 documents (4 calls): 8 calls by key on regular pages, 4 on bulk.
+    assert read_plan.feed_is_cheaper(120, 900)
+    assert not read_plan.feed_is_cheaper(120, 900, bulk_lines=True)
     assert read_plan.feed_calls(500, lines=3) == 3  # 2,000 rows: two full pages and the end
     assert read_plan.feed_is_cheaper(500, 520)
     assert read_plan.feed_is_cheaper(1, 5)  # one call of the feed against headers + lines
