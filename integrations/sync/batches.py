@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -102,27 +103,27 @@ def plan_reads(event: WebhookEvent, routes) -> set[int]:
 
 def claim_siblings(event: WebhookEvent, *, limit: int = MAX_BATCH) -> list[WebhookEvent]:
     """Claim the other due events of the event's division and topic for this job (at most
-    `limit` in all), each with the same conditional UPDATE a single claim uses (so two jobs
-    never take the same event)."""
-    candidates = (
-        WebhookEvent.objects.due()
-        .filter(topic=event.topic, division=event.division)
-        .exclude(pk=event.pk)
-        .order_by("pk")
-        .values_list("pk", flat=True)[: limit - 1]
-    )
+    `limit` in all), in one statement: rows another job holds locked are skipped (PostgreSQL),
+    and only rows still pending are taken, so two jobs never take the same event."""
     now = timezone.now()
-    claimed = [
-        pk
-        for pk in list(candidates)
-        if WebhookEvent.objects.filter(pk=pk, state=State.PENDING).update(
+    with transaction.atomic():
+        candidates = list(
+            WebhookEvent.objects.due()
+            .filter(topic=event.topic, division=event.division)
+            .exclude(pk=event.pk)
+            .order_by("pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[: limit - 1]
+        )
+        WebhookEvent.objects.filter(pk__in=candidates, state=State.PENDING).update(
             state=State.PROCESSING,
             attempts=F("attempts") + 1,
             next_attempt_at=None,
             claimed_at=now,
         )
-    ]
-    return list(WebhookEvent.objects.filter(pk__in=claimed).order_by("pk"))
+    # Ours: claimed in the statement above (a job elsewhere that took one first set its own time).
+    mine = WebhookEvent.objects.filter(pk__in=candidates, state=State.PROCESSING, claimed_at=now)
+    return list(mine.order_by("pk"))
 
 
 def sync_events(

@@ -197,10 +197,13 @@ def _process(event: WebhookEvent, wait: bool) -> str:
     def written(keys: set[str]) -> None:
         # A long feed read ends its events page by page: the inbox shows the progress, and a
         # job killed part-way leaves only the unwritten ones to its retry.
-        for each in events:
-            if each.pk not in ended and each.action != "delete" and _key(each) in keys:
-                _finish(each, State.DONE)
-                ended.add(each.pk)
+        page = [
+            each
+            for each in events
+            if each.pk not in ended and each.action != "delete" and _key(each) in keys
+        ]
+        _finish_done(page)
+        ended.update(each.pk for each in page)
 
     def still_open() -> list[WebhookEvent]:
         return [each for each in events if each.pk not in ended]
@@ -221,11 +224,10 @@ def _process(event: WebhookEvent, wait: bool) -> str:
         logger.exception("inbox.event.crashed", extra={"event_id": event.pk})
         _finish_all(still_open(), State.DEAD, "Unexpected error; see the server log.", retry=True)
         return event.state
+    _finish_done([each for each in still_open() if each.pk not in failed])
     for each in still_open():
         exc = failed.get(each.pk)
-        if exc is None:
-            _finish(each, State.DONE)
-        else:
+        if exc is not None:
             logger.warning(
                 "inbox.event.failed",
                 extra={"event_id": each.pk, "error_class": type(exc).__name__},
@@ -240,6 +242,17 @@ def _key(event: WebhookEvent) -> str:
         return str(UUID(str(event.exact_key)))
     except ValueError:
         return ""
+
+
+def _finish_done(events: list[WebhookEvent]) -> None:
+    """These events are done: one statement for a batch of them (a burst ends hundreds)."""
+    now = timezone.now()
+    WebhookEvent.objects.filter(pk__in=[each.pk for each in events]).update(
+        state=State.DONE, last_error="", next_attempt_at=None, processed_at=now
+    )
+    for each in events:
+        each.state, each.last_error = State.DONE, ""
+        each.next_attempt_at, each.processed_at = None, now
 
 
 def _finish_all(
