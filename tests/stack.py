@@ -168,6 +168,16 @@ class Stack:
         self.route_obj = route
         return route
 
+    def sales_order_route(self, *centers: str) -> Route:
+        """A sales-order route with the finance roles but the GL account (orders carry none,
+        reference §6.2), each cost center mapped onto itself."""
+        roles = dict(FINANCE_ROLES)
+        roles.pop("gl_account")
+        route = self.route(name="Sales orders", entity="sales_order", columns=roles)
+        for center in centers:
+            self.map(route, "cost_center", center, center)
+        return route
+
     def map(self, route, kind, code, value, division=101):
         set_mappings(
             route,

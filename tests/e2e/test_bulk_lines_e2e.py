@@ -16,7 +16,6 @@ import pytest
 from integrations.exact import connections
 from integrations.exact.client import MAX_URL_LENGTH, NEXT_LINK_ROOM
 from integrations.models import Entity, SyncedRecord
-from integrations.sandbox.monday_fixtures import FINANCE_ROLES
 from integrations.sync import polling
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +30,7 @@ def orders(stack):
     largest line decides the cost center (item_builder.header_codes): KP-200 on odd orders."""
     stack.connect()
     stack.add_reference_data()
-    roles = dict(FINANCE_ROLES)
-    roles.pop("gl_account")  # orders carry no GL account (reference §6.2)
-    route = stack.route(name="Sales orders", entity=Entity.SALES_ORDER, columns=roles)
-    stack.map(route, "cost_center", "KP-100", "KP-100")
-    stack.map(route, "cost_center", "KP-200", "KP-200")
+    route = stack.sales_order_route("KP-100", "KP-200")
     made = []
     for n in range(N):
         main, other = ("KP-200", "KP-100") if n % 2 else ("KP-100", "KP-200")

@@ -9,8 +9,7 @@ from datetime import date
 import pytest
 
 from audit.models import AuditEvent
-from integrations.models import Entity, SyncedRecord, WebhookEvent
-from integrations.sandbox.monday_fixtures import FINANCE_ROLES
+from integrations.models import SyncedRecord, WebhookEvent
 from integrations.sync import polling, subscriptions
 
 pytestmark = pytest.mark.django_db
@@ -100,10 +99,7 @@ def test_one_item_refused_by_monday_fails_only_its_own_event(live):
 def test_polling_100_changed_sales_orders_reads_them_in_key_batches(stack):
     stack.connect()
     stack.add_reference_data()
-    roles = dict(FINANCE_ROLES)
-    roles.pop("gl_account")  # orders carry no GL account (reference §6.2)
-    route = stack.route(name="Sales orders", entity=Entity.SALES_ORDER, columns=roles)
-    stack.map(route, "cost_center", "KP-100", "KP-100")
+    route = stack.sales_order_route("KP-100")
     orders = [
         stack.exact.add_sales_order(
             101,

@@ -10,8 +10,7 @@ import pytest
 import requests
 
 from integrations.sandbox.exact import ExactSandbox
-from integrations.sandbox.server import serve
-from tests.integrations.sandbox.test_exact_sandbox import JSON, REDIRECT, api, token_request
+from tests.integrations.sandbox.test_exact_sandbox import JSON, api
 
 DIV = 101
 LINES = "bulk/SalesOrder/SalesOrderLines"
@@ -24,16 +23,6 @@ def sandbox():
     sb.add_cost_center(DIV, "KP-100", "Office")
     sb.customer = sb.add_account(DIV, "C1", "Customer")
     return sb
-
-
-@pytest.fixture
-def token_and_base(sandbox):
-    server, url = serve(sandbox)
-    code = sandbox.issue_authorization_code(REDIRECT)
-    token = token_request(url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
-    yield token.json(), url
-    server.shutdown()
-    server.server_close()
 
 
 def orders(sandbox, n: int, lines: int = 3) -> list[str]:

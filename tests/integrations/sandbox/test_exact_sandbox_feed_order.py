@@ -10,8 +10,7 @@ from datetime import date
 import pytest
 
 from integrations.sandbox.exact import ExactSandbox
-from integrations.sandbox.server import serve
-from tests.integrations.sandbox.test_exact_sandbox import REDIRECT, api, token_request
+from tests.integrations.sandbox.test_exact_sandbox import api
 
 DIV = 101
 PO_SELECT = "PurchaseOrderID,LineNumber,CostCenter,CostCenterCode,CostUnit,CostUnitCode"
@@ -24,16 +23,6 @@ def sandbox():
     sb.add_cost_center(DIV, "KP-100", "Office")
     sb.supplier = sb.add_account(DIV, "S1", "Supplier", supplier=True)
     return sb
-
-
-@pytest.fixture
-def token_and_base(sandbox):
-    server, url = serve(sandbox)
-    code = sandbox.issue_authorization_code(REDIRECT)
-    token = token_request(url, grant_type="authorization_code", code=code, redirect_uri=REDIRECT)
-    yield token.json(), url
-    server.shutdown()
-    server.server_close()
 
 
 def order(sandbox, lines: int) -> str:
