@@ -46,6 +46,13 @@ def estimate_cost(op: Operation) -> int:
     return MUTATION_COST + scalars + 10 * objects
 
 
+# Item creates the builder packs in one request under the default ceiling (33): a batch of
+# documents written in multiples of it ends in no request of a few items.
+CREATES_PER_REQUEST = (DEFAULT_CEILING - REQUEST_OVERHEAD) // estimate_cost(
+    Operation("create_item")
+)
+
+
 def pack(
     ops: list[Operation], *, ceiling: int = DEFAULT_CEILING, max_aliases: int = MAX_ALIASES
 ) -> list[list[Operation]]:

@@ -22,7 +22,7 @@ from integrations.exact.ratelimit import SharedBudget
 from integrations.exact.specs import spec_for
 from integrations.models import SyncedRecord, WebhookEvent
 from integrations.monday import shared_budget
-from integrations.sync import feed_reads, read_plan, records
+from integrations.sync import feed_reads, polling, read_plan, records
 
 logger = logging.getLogger(__name__)
 State = WebhookEvent.State
@@ -157,6 +157,7 @@ def sync_events(
             "inbox.batch",
             extra={"event_id": events[0].pk, "events": len(events), "division": division},
         )
+    deadline = polling.slice_deadline()  # past it, the rest is left to the next job
     read: dict[int, dict] = {}  # one read serves every route of the same Exact connection
     key_failures: dict[str, IntegrationError] = {}
     for route in routes:
@@ -184,6 +185,8 @@ def sync_events(
             via=SyncedRecord.Via.WEBHOOK,
             correlation_id=correlation_id,
             documents=read[route.exact_connection_id],
+            deadline=deadline,
+            on_written=on_written if len(routes) == 1 else None,
         )
         for key, exc in outcome.failed.items():
             key_failures.setdefault(key, exc)

@@ -17,20 +17,16 @@ import logging
 import time
 from collections.abc import Callable
 
-from integrations.errors import ReadOn
 from integrations.exact import connections as exact_connections
 from integrations.exact.specs import spec_for
 from integrations.models import PollCursor, Route, SyncedRecord, WebhookEvent
+from integrations.monday.batching import CREATES_PER_REQUEST
 from integrations.sync import polling, records
 from integrations.sync.pipeline import write_documents
 
 logger = logging.getLogger(__name__)
-# Events whose documents lie past the page where a long read stopped: retried, and read from the
-# cursor by their next job (or found written by another meanwhile).
-SLICE_ENDED = ReadOn(
-    "Read in part: this burst was larger than one job may write.",
-    hint="Nothing to do: the next job reads on from where this one stopped.",
-)
+# Events whose documents lie past where a long read stopped are retried (records.SLICE_ENDED)
+# and read from the cursor by their next job (or found written by another meanwhile).
 Via = SyncedRecord.Via
 WRITTEN = (SyncedRecord.State.SYNCED, SyncedRecord.State.FLAGGED)
 
@@ -85,10 +81,14 @@ def sync_through_feed(
         for page in pages:
             docs = client.complete_documents(route.entity, division, page.documents)
             told = set(keys) | _told_of(division, topic, [str(d.key) for d in docs], since)
-            retry = _write_page(route, docs, told, outcome, correlation_id)
-            seen.update(str(d.key) for d in docs)
+            retry, done = _write_page(route, docs, told, outcome, correlation_id, deadline)
+            seen.update(str(d.key) for d in done)
             if on_written is not None:
-                on_written({str(d.key) for d in docs} & wanted & outcome.records.keys())
+                on_written({str(d.key) for d in done} & wanted & outcome.records.keys())
+            if len(done) < len(docs):  # time was up mid-page: the cursor stays before it
+                sliced = True
+                pages.close()
+                break
             if retry or held_back:
                 held_back = held_back or "A write is to be retried; the cursor waits before it."
                 continue
@@ -105,7 +105,7 @@ def sync_through_feed(
     rest = [k for k in keys if k not in seen and k not in deleted]
     if sliced:
         for key in rest:
-            outcome.failed[key] = SLICE_ENDED
+            outcome.failed[key] = records.SLICE_ENDED
         rest = []
     current = set(
         SyncedRecord.objects.filter(route=route, exact_key__in=rest, state__in=WRITTEN)
@@ -126,22 +126,33 @@ def sync_through_feed(
     return outcome
 
 
-def _write_page(route, docs, told: set[str], outcome, correlation_id) -> bool:
-    """Write one page's documents; True when a write failed that is to be retried."""
-    retry = False
-    for via, part in (
-        (Via.WEBHOOK, [d for d in docs if str(d.key) in told]),
-        (Via.POLL, [d for d in docs if str(d.key) not in told]),
-    ):
-        written = write_documents(route, part, via=via, correlation_id=correlation_id)
-        for doc, rec in zip(part, written.records, strict=True):
-            key = str(doc.key)
-            if key in written.failed:
-                outcome.failed[key] = written.failed[key]
-                retry = retry or written.failed[key].retryable
-            else:
-                outcome.records[key] = rec
-    return retry
+def _write_page(route, docs, told: set[str], outcome, correlation_id, deadline: float):
+    """Write one page's documents, a Monday request's worth at a time (Monday's budget is
+    shared by every worker on the token: a page's time is not this job's to decide). Returns
+    (whether a write failed that is to be retried, the documents written or failed): all of
+    them, unless the deadline passed mid-page."""
+    retry = wrote = False
+    done = []
+    for start in range(0, len(docs), CREATES_PER_REQUEST):
+        # Parts a job before this one wrote cost nothing: time counts from a part that wrote.
+        if wrote and time.monotonic() > deadline:
+            break
+        part = docs[start : start + CREATES_PER_REQUEST]
+        for via, subset in (
+            (Via.WEBHOOK, [d for d in part if str(d.key) in told]),
+            (Via.POLL, [d for d in part if str(d.key) not in told]),
+        ):
+            written = write_documents(route, subset, via=via, correlation_id=correlation_id)
+            wrote = wrote or bool(written.written or written.failed)
+            for doc, rec in zip(subset, written.records, strict=True):
+                key = str(doc.key)
+                if key in written.failed:
+                    outcome.failed[key] = written.failed[key]
+                    retry = retry or written.failed[key].retryable
+                else:
+                    outcome.records[key] = rec
+        done.extend(part)
+    return retry, done
 
 
 def _told_of(division: int, topic: str, keys: list[str], since) -> set[str]:

@@ -21,7 +21,7 @@ from audit import correlation
 from integrations import sync
 from integrations.exact import connections as exact_connections
 from integrations.models import PollCursor, Route, SyncRun
-from integrations.monday.batching import DEFAULT_CEILING, REQUEST_OVERHEAD, Operation, estimate_cost
+from integrations.monday.batching import CREATES_PER_REQUEST
 from integrations.sync import runs
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ DELETED_FEED = "Deleted"
 # three full Monday requests (as many item writes as the batch builder packs under its ceiling,
 # 33), so no batch ends in a request of a few items: 1,200 invoices cost 37 Monday requests
 # (38 in batches of 1,000, 48 in batches of 100; Exact: 6 calls in each case).
-WRITE_BATCH = 3 * ((DEFAULT_CEILING - REQUEST_OVERHEAD) // estimate_cost(Operation("create_item")))
+WRITE_BATCH = 3 * CREATES_PER_REQUEST
 # A run (a backfill, Sync now) works in slices shorter than the job timeout (Q_TIMEOUT, which
 # kills the worker): at the first batch boundary past the slice it saves the cursor, lets go
 # and queues the next job, instead of being killed and leaving its claim for STALE_CLAIM.

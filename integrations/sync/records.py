@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.utils import timezone
 
 import audit
-from integrations.errors import IntegrationError, ReconnectRequired
+from integrations.errors import IntegrationError, ReadOn, ReconnectRequired
 from integrations.exact import connections as exact_connections
 from integrations.exact.entities import ExactDocument
 from integrations.models import ColumnRole, Route, SyncedRecord
 from integrations.monday import client as monday_client
 from integrations.monday import items as monday_items
+from integrations.monday.batching import CREATES_PER_REQUEST
 from integrations.monday.connections import upsert_for_connection
 from integrations.sync import item_builder
 from integrations.sync.board_rollover import route_on
@@ -58,6 +61,13 @@ class KeysOutcome:
     failed: dict[str, IntegrationError] = field(default_factory=dict)
 
 
+# Keys left when a job's time was up: retried, and written by their next job.
+SLICE_ENDED = ReadOn(
+    "Read in part: this burst was larger than one job may write.",
+    hint="Nothing to do: the next job reads on from where this one stopped.",
+)
+
+
 def read_documents(route: Route, division: int, keys) -> dict[str, ExactDocument]:
     """The documents of these keys, read together (key-batched filters); deleted ones absent."""
     keys = [_normal(k) for k in keys]
@@ -78,9 +88,13 @@ def sync_keys(
     correlation_id: str = "",
     key_salt: str = "",
     documents: dict[str, ExactDocument] | None = None,
+    deadline: float | None = None,
+    on_written: Callable[[set[str]], None] | None = None,
 ) -> KeysOutcome:
     """Bring these records across together: one key-batched read, one batched write (as a poll
     does). Keys in `deleted`, and keys Exact no longer has, get their items marked deleted.
+    With `deadline` (time.monotonic()), the keys not written by then fail with SLICE_ENDED
+    (retried, no attempt spent); `on_written(keys)` hears of each part written.
 
     Per-key failures come back in `failed`; an error that concerns the whole batch (a token
     refused, the board gone, Exact unreachable) is raised.
@@ -100,15 +114,26 @@ def sync_keys(
         except IntegrationError as exc:
             outcome.failed[key] = exc
     found = [docs[k] for k in changed if k in docs]
-    written = write_documents(
-        route, found, via=via, correlation_id=correlation_id, key_salt=key_salt
-    )
-    for doc, rec in zip(found, written.records, strict=True):
-        key = str(doc.key)
-        if key in written.failed:
-            outcome.failed[key] = written.failed[key]
-        else:
-            outcome.records[key] = rec
+    # With a deadline (a job's), one Monday request's worth at a time: Monday's budget is
+    # shared by every worker on the token, so a batch's time is not this job's to decide; past
+    # the deadline the rest goes to the next job, before the job timeout kills this one.
+    size = CREATES_PER_REQUEST if deadline is not None else max(len(found), 1)
+    for start in range(0, len(found), size):
+        if start and deadline is not None and time.monotonic() > deadline:
+            outcome.failed.update({str(doc.key): SLICE_ENDED for doc in found[start:]})
+            break
+        part = found[start : start + size]
+        written = write_documents(
+            route, part, via=via, correlation_id=correlation_id, key_salt=key_salt
+        )
+        for doc, rec in zip(part, written.records, strict=True):
+            key = str(doc.key)
+            if key in written.failed:
+                outcome.failed[key] = written.failed[key]
+            else:
+                outcome.records[key] = rec
+        if on_written is not None:
+            on_written({str(d.key) for d in part} & outcome.records.keys())
     return outcome
 
 

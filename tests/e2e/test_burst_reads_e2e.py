@@ -10,6 +10,7 @@ from audit.models import AuditEvent
 from integrations import tasks
 from integrations.models import MondayBudget, PollCursor, SyncedRecord, WebhookEvent
 from integrations.monday import shared_budget
+from integrations.monday.batching import CREATES_PER_REQUEST
 from integrations.sync import inbox, polling, read_plan
 from tests.reliability.conftest import item_keys, make_live
 
@@ -19,6 +20,15 @@ State = WebhookEvent.State
 
 def exact_calls(stack, division=101) -> int:
     return len(stack.exact.calls)
+
+
+def drain_job_by_job(live, jobs: int = 20) -> None:
+    """Run the jobs one after another, a retry's second apart, until no event is open."""
+    for _ in range(jobs):
+        if not WebhookEvent.objects.filter(state__in=(State.PENDING, State.PROCESSING)).exists():
+            return
+        live.advance(2)
+        live.drain(rounds=1)
 
 
 def test_a_burst_of_500_events_is_read_through_the_feed_from_the_cursor(stack):
@@ -199,17 +209,17 @@ def test_a_burst_longer_than_one_job_goes_on_in_the_next_and_spends_no_attempt(s
     polling.poll_division(route, 101)  # a cursor to read the feed from
     live.exact.webhooks_enabled = True
     invoices = [live.invoice(amounts=(100 + n,)) for n in range(250)]
-    # Every job is past its slice after its first batch: it writes 99 and leaves the rest.
+    # Every job is past its slice after its first Monday request's worth: it writes 33 of the
+    # page and leaves the rest (the cursor stays before the page: the next job reads it again).
     monkeypatch.setattr(polling, "slice_deadline", lambda: 0.0)
     first = WebhookEvent.objects.order_by("pk").first()
     assert inbox.process_webhook_event(first) == State.DONE
-    assert len(item_keys(live)) == 1 + polling.WRITE_BATCH
+    assert len(item_keys(live)) == 1 + CREATES_PER_REQUEST
     waiting = WebhookEvent.objects.filter(state=State.PENDING)
-    assert waiting.count() == 250 - polling.WRITE_BATCH
+    assert waiting.count() == 250 - CREATES_PER_REQUEST
     assert set(waiting.values_list("attempts", flat=True)) == {0}  # not a failure
     assert "Read in part" in waiting.first().last_error
-    live.advance(2)
-    live.drain()
+    drain_job_by_job(live)
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.DONE}
     keys = item_keys(live)
     assert len(keys) == len(set(keys)) == 251
@@ -253,3 +263,24 @@ def test_a_long_feed_read_ends_its_events_page_by_page(stack, monkeypatch):
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.DONE}
     keys = item_keys(live)
     assert len(keys) == len(set(keys)) == 251
+
+
+def test_a_burst_read_by_key_also_stops_when_its_time_is_up(stack, monkeypatch):
+    # No cursor yet (the route was never polled): the burst is read by key batch. Monday's
+    # budget is shared by every worker, so a job writes a request's worth at a time and leaves
+    # the rest to the next job once its time is up, instead of being killed by the job timeout.
+    live = make_live(stack)
+    invoices = [live.invoice(amounts=(100 + n,)) for n in range(80)]
+    monkeypatch.setattr(polling, "slice_deadline", lambda: 0.0)
+    first = WebhookEvent.objects.order_by("pk").first()
+    assert inbox.process_webhook_event(first) == State.DONE
+    assert len(item_keys(live)) == CREATES_PER_REQUEST
+    assert WebhookEvent.objects.filter(state=State.DONE).count() == CREATES_PER_REQUEST
+    waiting = WebhookEvent.objects.filter(state=State.PENDING)
+    assert waiting.count() == 80 - CREATES_PER_REQUEST
+    assert set(waiting.values_list("attempts", flat=True)) == {0}  # not a failure
+    assert "Read in part" in waiting.first().last_error
+    drain_job_by_job(live)
+    assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.DONE}
+    keys = item_keys(live)
+    assert sorted(keys) == sorted(i["InvoiceID"].lower() for i in invoices)
