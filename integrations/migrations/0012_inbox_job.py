@@ -17,6 +17,7 @@ class Migration(migrations.Migration):
                 ('division', models.IntegerField()),
                 ('topic', models.CharField(max_length=80)),
                 ('queued_at', models.DateTimeField(blank=True, null=True)),
+                ('running_since', models.DateTimeField(blank=True, null=True)),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('division', 'topic'), name='one_inbox_job_per_topic')],

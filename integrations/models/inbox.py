@@ -54,13 +54,14 @@ class WebhookEvent(models.Model):
 
 
 class InboxJob(models.Model):
-    """Whether a job for one division and topic is queued and not started yet (sync/job_queue.py):
-    the events of a burst share the job queued for the first of them, and each job, when it
-    starts, opens the way for the next."""
+    """The jobs of one division and topic (sync/job_queue.py): whether one is queued and not
+    started (the events of a burst ride on it), and whether one is running (one at a time: they
+    would share the same Exact and Monday.com budgets)."""
 
     division = models.IntegerField()
     topic = models.CharField(max_length=80)
     queued_at = models.DateTimeField(null=True, blank=True)  # None: no job waiting
+    running_since = models.DateTimeField(null=True, blank=True)  # None: no job running
 
     class Meta:
         constraints = [

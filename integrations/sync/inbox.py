@@ -103,9 +103,12 @@ def _claim(event: WebhookEvent) -> bool:
 
 
 def _limit_wait(exc: IntegrationError) -> float | None:
-    """Seconds until the API limit that refused the work resets, or until a job that stopped
-    part-way goes on (ReadOn); None for a failure."""
-    return exc.retry_after if isinstance(exc, RateLimited | ReadOn) else None
+    """Seconds until the API limit that refused the work resets (at least one), or 0 for
+    events a job left when its time was up (ReadOn: due at once, the job that ends queues the
+    next); None for a failure."""
+    if isinstance(exc, ReadOn):
+        return 0.0
+    return max(exc.retry_after, 1.0) if isinstance(exc, RateLimited) else None
 
 
 def _finish(
@@ -123,7 +126,7 @@ def _finish(
         # spent; the event waits for the reset, however far, and is written then.
         event.state = State.PENDING
         event.attempts = max(event.attempts - 1, 0)
-        event.next_attempt_at = timezone.now() + timedelta(seconds=max(wait, 1.0))
+        event.next_attempt_at = timezone.now() + timedelta(seconds=wait)
     elif retry and event.attempts < MAX_ATTEMPTS:
         event.state = State.PENDING
         event.next_attempt_at = timezone.now() + backoff(event.attempts)
@@ -145,16 +148,21 @@ def _finish(
 
 def run_job(event_id: int) -> str:
     """The worker's job for an event: the event and every due one of its division and topic
-    (job_queue.py: one job serves a burst). Returns the event's state, or "skipped"."""
+    (job_queue.py: one job serves a burst, one job of a group runs at a time). Returns the
+    event's state, "skipped", or "deferred" when another job of the group is running (it queues
+    the next job when it ends)."""
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None:
         return "skipped"
-    job_queue.started(event.division, event.topic)
+    turn = job_queue.take_turn(event.division, event.topic)
+    if turn is None:
+        return "deferred"
     try:
         if event.state in (State.DONE, State.IGNORED):
             return "skipped"
         return process_webhook_event(event, wait=True)
     finally:
+        job_queue.end_turn(event.division, event.topic, turn)
         job_queue.queue_leftovers(event.division, event.topic)
 
 

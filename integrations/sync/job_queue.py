@@ -1,22 +1,27 @@
-"""One queued job per burst: the events of one division and topic that arrive while a job for
-them is queued (and not started) ride on that job instead of queueing one each.
+"""The inbox's jobs per division and topic: one queued for a burst, one running at a time.
 
-A job takes every due event of its division and topic with it (batches.py), so a job per event
-only kept the workers busy turning down events another job had taken: at 200 webhooks a second
-that was 200 jobs a second competing with the web server for the CPU and the database.
+A job takes every due event of its division and topic with it (batches.py). A job per event only
+kept the workers busy turning down events another job had taken (at 200 webhooks a second, 200
+jobs a second competing with the web server for the CPU and the database); and several jobs of
+one group at once only split the same Exact and Monday.com budgets between them, each waiting
+its turn inside the budget until the job timeout killed it with its events claimed.
 
-Shared state: an InboxJob row per (division, topic); `queued_at` set means a job is queued and
-not started. The event's transaction sets it with a conditional UPDATE (so of two webhooks at
-once exactly one queues); a job clears it when it starts, before it looks at the due events, so
-an event committed after that queues a job of its own. When a job ends with due events of its
-group left (it could not take them), it queues the next. A job lost by the broker leaves the
-mark set: after QUEUED_STALE the next event queues again, and retry-due-events (every minute)
-queues any event left behind.
+Shared state: an InboxJob row per (division, topic).
+- `queued_at` set: a job is queued and not started. The webhook's transaction sets it with a
+  conditional UPDATE, so of two webhooks at once exactly one queues a job; the others ride on it.
+- `running_since` set: a job is running. A job takes the turn with a conditional UPDATE (which
+  also clears `queued_at`, so an event committed from then on queues the next job); a job that
+  finds the turn taken ends at once and leaves `queued_at` as it is, so the events arriving
+  meanwhile queue nothing more. The running job, when it ends, queues the next one itself if
+  due events are left.
+A job lost by the broker, or killed, leaves a mark set: a queued mark older than QUEUED_STALE
+and a turn older than RUNNING_STALE (the job timeout and a margin) no longer count, and
+retry-due-events (every minute) queues any event left behind.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -27,6 +32,11 @@ from django_q.tasks import async_task
 from integrations.models import InboxJob, WebhookEvent
 
 QUEUED_STALE = timedelta(minutes=2)
+
+
+def running_stale() -> timedelta:
+    """A turn older than the job timeout belongs to a job that was killed."""
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"] + 60)
 
 
 def enqueue(event_id: int) -> None:
@@ -43,32 +53,52 @@ def enqueue(event_id: int) -> None:
         transaction.on_commit(job)  # Redis is outside the transaction: queue once committed
 
 
+def _group(division: int | None, topic: str):
+    return InboxJob.objects.filter(division=division, topic=topic)
+
+
+def _ensure(division: int | None, topic: str) -> None:
+    if not _group(division, topic).exists():
+        with transaction.atomic():  # a savepoint: another webhook may create it first
+            InboxJob.objects.get_or_create(division=division, topic=topic)
+
+
 def enqueue_for_group(event: WebhookEvent) -> bool:
     """Queue a job for the event unless one for its division and topic is queued and not
     started. Call inside the event's transaction. Returns whether a job was queued."""
     now = timezone.now()
-    group = InboxJob.objects.filter(division=event.division, topic=event.topic)
     free = Q(queued_at__isnull=True) | Q(queued_at__lt=now - QUEUED_STALE)
-    if not group.filter(free).update(queued_at=now):
-        if group.exists():
+    if not _group(event.division, event.topic).filter(free).update(queued_at=now):
+        if _group(event.division, event.topic).exists():
             return False  # the queued job takes this event along
-        with transaction.atomic():  # a savepoint: another webhook may create it first
-            _, created = InboxJob.objects.get_or_create(
-                division=event.division, topic=event.topic, defaults={"queued_at": now}
-            )
-        if not created:
-            return enqueue_for_group(event)
+        _ensure(event.division, event.topic)
+        return enqueue_for_group(event)
     enqueue(event.pk)
     return True
 
 
-def started(division: int | None, topic: str) -> None:
-    """A job of this group has started: events committed from now on queue their own."""
-    InboxJob.objects.filter(division=division, topic=topic).update(queued_at=None)
+def take_turn(division: int | None, topic: str) -> datetime | None:
+    """The group's turn for this job (its start time), or None while another job of the group
+    runs. Taking it clears the queued mark: events from now on queue the next job."""
+    _ensure(division, topic)
+    now = timezone.now()
+    free = Q(running_since__isnull=True) | Q(running_since__lt=now - running_stale())
+    taken = _group(division, topic).filter(free).update(running_since=now, queued_at=None)
+    return now if taken else None
+
+
+def end_turn(division: int | None, topic: str, turn: datetime) -> None:
+    """Give the turn back (unless it went stale and another job has it now)."""
+    _group(division, topic).filter(running_since=turn).update(running_since=None)
 
 
 def queue_leftovers(division: int | None, topic: str) -> bool:
-    """After a job: when due events of its group are left (it could not take them), queue the
-    next job for them. Returns whether one was queued."""
+    """After a job: when due events of its group are left (arrived meanwhile, or could not be
+    taken), queue the next job for them, whatever the queued mark says (a job that found the
+    turn taken left it set). Returns whether one was queued."""
     left = WebhookEvent.objects.due().filter(division=division, topic=topic).order_by("pk").first()
-    return left is not None and enqueue_for_group(left)
+    if left is None:
+        return False
+    _group(division, topic).update(queued_at=timezone.now())
+    enqueue(left.pk)
+    return True

@@ -52,9 +52,45 @@ def test_a_started_job_lets_the_next_event_queue_its_own(route, settings):
     settings.Q_BROKER = "orm"
     first = receive(1)
     receive(2)
-    job_queue.started(101, "SalesInvoices")
+    assert job_queue.take_turn(101, "SalesInvoices") is not None
     third = receive(3)
     assert queued_events() == [first.pk, third.pk]
+
+
+def test_one_job_of_a_group_runs_at_a_time_and_queues_the_next_when_it_ends(
+    route, settings, monkeypatch
+):
+    settings.Q_BROKER = "orm"
+    first = receive(1)
+    OrmQ.objects.all().delete()  # its job is being run now
+    second_job = []
+
+    def process(event, wait):
+        # While the first job runs, an event arrives and its job starts on another worker.
+        second = receive(2)
+        second_job.append((second.pk, inbox.run_job(second.pk)))
+        WebhookEvent.objects.filter(pk=event.pk).update(state=State.DONE)
+        return State.DONE
+
+    monkeypatch.setattr(inbox, "process_webhook_event", process)
+    assert inbox.run_job(first.pk) == State.DONE
+    ((second_pk, outcome),) = second_job
+    assert outcome == "deferred"  # it found the turn taken and took nothing
+    assert WebhookEvent.objects.get(pk=second_pk).state == State.PENDING
+    # The running job, as it ended, queued the next one for the event left.
+    assert queued_events() == [second_pk, second_pk]  # the webhook's own, and the leftover's
+    assert InboxJob.objects.get().running_since is None
+
+
+def test_a_turn_outlives_its_job_only_until_the_job_timeout(route, settings):
+    settings.Q_BROKER = "orm"
+    receive(1)
+    assert job_queue.take_turn(101, "SalesInvoices") is not None  # then the worker is killed
+    assert job_queue.take_turn(101, "SalesInvoices") is None
+    InboxJob.objects.update(
+        running_since=timezone.now() - job_queue.running_stale() - timedelta(seconds=1)
+    )
+    assert job_queue.take_turn(101, "SalesInvoices") is not None
 
 
 def test_a_job_that_could_not_take_the_events_queues_the_next(route, settings, monkeypatch):

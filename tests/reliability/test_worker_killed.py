@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 
-from integrations.models import SyncedRecord, WebhookEvent
-from integrations.sync import inbox
+from integrations.models import InboxJob, SyncedRecord, WebhookEvent
+from integrations.sync import inbox, job_queue
 from tests.reliability.conftest import item_keys
 from tests.reliability.counters import COUNTS
 
@@ -144,6 +144,10 @@ def test_a_cluster_killed_mid_job_loses_nothing_and_duplicates_nothing(
 
     # Later: the dead worker's claim is stale, and unclaimed events are over a minute old.
     monkeypatch.setattr(inbox, "STALE_CLAIM", timedelta(seconds=0))
+    # ... and the dead job's turn of its division is older than the job timeout.
+    InboxJob.objects.filter(running_since__isnull=False).update(
+        running_since=F("running_since") - job_queue.running_stale()
+    )
     WebhookEvent.objects.filter(state=State.PENDING, attempts=0).update(
         received_at=F("received_at") - timedelta(minutes=2)
     )
