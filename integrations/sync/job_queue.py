@@ -96,6 +96,9 @@ def queue_leftovers(division: int | None, topic: str) -> bool:
     """After a job: when due events of its group are left (arrived meanwhile, or could not be
     taken), queue the next job for them, whatever the queued mark says (a job that found the
     turn taken left it set). Returns whether one was queued."""
+    # A job that found the turn taken left the queued mark set for nothing: cleared first, so
+    # that an event committed after the look below queues a job of its own.
+    _group(division, topic).update(queued_at=None)
     left = WebhookEvent.objects.due().filter(division=division, topic=topic).order_by("pk").first()
     if left is None:
         return False
