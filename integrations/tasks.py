@@ -33,9 +33,9 @@ def process_webhook_event(event_id: int) -> str:
 
 
 def retry_due_events() -> int:
-    from integrations.sync import inbox
+    from integrations.sync import job_queue
 
-    return inbox.enqueue_due_events()
+    return job_queue.enqueue_due_events()
 
 
 def poll_route(route_id: int) -> dict:

@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from integrations.models import ExactDivision, SyncedRecord, WebhookEvent
-from integrations.sync import inbox, review
+from integrations.sync import job_queue, review
 from mappings import services as mapping_services
 from mappings import values as mapping_values
 
@@ -115,7 +115,7 @@ class ReviewQueueMixin:
 
     def retry_event(self, request, pk: int):
         self._require(request, "integrations.change_webhookevent")
-        inbox.retry_event(get_object_or_404(WebhookEvent, pk=pk), user=request.user)
+        job_queue.retry_event(get_object_or_404(WebhookEvent, pk=pk), user=request.user)
         self.message_user(request, "Event queued again.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:review_queue"))
 

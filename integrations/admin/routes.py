@@ -22,7 +22,7 @@ from integrations.models import (
     SyncedRecord,
     WebhookEvent,
 )
-from integrations.sync import inbox
+from integrations.sync import job_queue
 from integrations.sync.wording import format_money, plain_reason, plural
 
 NOWRAP = '<span style="white-space:nowrap">{}</span>'
@@ -171,7 +171,7 @@ class WebhookEventAdmin(StateRowAdmin):
         for event in queryset.filter(
             state__in=[WebhookEvent.State.DEAD, WebhookEvent.State.WAITING]
         ):
-            inbox.retry_event(event, user=request.user)
+            job_queue.retry_event(event, user=request.user)
             retried += 1
         self.message_user(
             request, f"Queued {plural(retried, 'event', 'events')} again.", messages.SUCCESS

@@ -20,9 +20,7 @@ from collections.abc import Callable
 from integrations.exact import connections as exact_connections
 from integrations.exact.specs import spec_for
 from integrations.models import PollCursor, Route, SyncedRecord, WebhookEvent
-from integrations.monday.batching import CREATES_PER_REQUEST
 from integrations.sync import polling, records
-from integrations.sync.pipeline import write_documents
 
 logger = logging.getLogger(__name__)
 # Events whose documents lie past where a long read stopped are retried (records.SLICE_ENDED)
@@ -81,11 +79,17 @@ def sync_through_feed(
         for page in pages:
             docs = client.complete_documents(route.entity, division, page.documents)
             told = set(keys) | _told_of(division, topic, [str(d.key) for d in docs], since)
-            retry, done = _write_page(route, docs, told, outcome, correlation_id, deadline)
-            seen.update(str(d.key) for d in done)
-            if on_written is not None:
-                on_written({str(d.key) for d in done} & wanted & outcome.records.keys())
-            if len(done) < len(docs):  # time was up mid-page: the cursor stays before it
+            done, retry = records.write_in_parts(
+                route,
+                docs,
+                outcome,
+                via=lambda doc, told=told: Via.WEBHOOK if str(doc.key) in told else Via.POLL,
+                correlation_id=correlation_id,
+                deadline=deadline,
+                on_written=(lambda ks: on_written(ks & wanted)) if on_written else None,
+            )
+            seen.update(str(d.key) for d in docs[:done])
+            if done < len(docs):  # time was up mid-page: the cursor stays before it
                 sliced = True
                 pages.close()
                 break
@@ -124,35 +128,6 @@ def sync_through_feed(
         extra={"route_id": route.pk, "division": division, "events": len(keys), "read": len(seen)},
     )
     return outcome
-
-
-def _write_page(route, docs, told: set[str], outcome, correlation_id, deadline: float):
-    """Write one page's documents, a Monday request's worth at a time (Monday's budget is
-    shared by every worker on the token: a page's time is not this job's to decide). Returns
-    (whether a write failed that is to be retried, the documents written or failed): all of
-    them, unless the deadline passed mid-page."""
-    retry = wrote = False
-    done = []
-    for start in range(0, len(docs), CREATES_PER_REQUEST):
-        # Parts a job before this one wrote cost nothing: time counts from a part that wrote.
-        if wrote and time.monotonic() > deadline:
-            break
-        part = docs[start : start + CREATES_PER_REQUEST]
-        for via, subset in (
-            (Via.WEBHOOK, [d for d in part if str(d.key) in told]),
-            (Via.POLL, [d for d in part if str(d.key) not in told]),
-        ):
-            written = write_documents(route, subset, via=via, correlation_id=correlation_id)
-            wrote = wrote or bool(written.written or written.failed)
-            for doc, rec in zip(subset, written.records, strict=True):
-                key = str(doc.key)
-                if key in written.failed:
-                    outcome.failed[key] = written.failed[key]
-                    retry = retry or written.failed[key].retryable
-                else:
-                    outcome.records[key] = rec
-        done.extend(part)
-    return retry, done
 
 
 def _told_of(division: int, topic: str, keys: list[str], since) -> set[str]:

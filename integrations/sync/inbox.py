@@ -1,10 +1,10 @@
-"""The webhook inbox: receive (store once, enqueue), process with our own retry state, retry.
+"""The webhook inbox: receive (store once, enqueue), process with our own retry state.
 
 Shared state: each event, its claim (state=processing, claimed_at), attempts and next attempt
 live in its WebhookEvent row (PostgreSQL); a worker claims events with a conditional UPDATE,
 so a job delivered twice (the ORM broker's at-least-once, or a re-queue) is worked once. The
 queue itself is the broker's: the OrmQ table, or Redis with Q_BROKER=redis; losing a queued
-job loses nothing, as enqueue_due_events re-queues from the rows.
+job loses nothing, as job_queue.enqueue_due_events re-queues from the rows.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
 from django.utils import timezone
 
 import audit
@@ -29,8 +28,6 @@ from integrations.sync import batches, job_queue, routing
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-# A claim older than this belongs to a worker that died mid-job (the job timeout plus margin).
-STALE_CLAIM = timedelta(minutes=10)
 State = WebhookEvent.State
 
 
@@ -270,48 +267,3 @@ def _finish_all(
     for each in events:
         _finish(each, state, error=error, retry=retry, wait=wait)
     return events[0].state
-
-
-def retry_event(event: WebhookEvent, *, user=None) -> None:
-    """Put a dead (or waiting) event back in the queue now; audited."""
-    with transaction.atomic():
-        WebhookEvent.objects.filter(pk=event.pk).update(
-            state=State.PENDING, next_attempt_at=None, attempts=0, last_error=""
-        )
-        audit.record(
-            "webhook.retried",
-            actor=user,
-            obj=event,
-            division=event.division,
-            correlation_id=f"webhook:{event.pk}",
-        )
-        job_queue.enqueue(event.pk)
-
-
-def enqueue_due_events() -> int:
-    """Queue events whose retry time has come, waiting events whose connection is back, and
-    events whose worker died mid-job. Runs every minute. Returns how many were queued."""
-    now = timezone.now()
-    WebhookEvent.objects.filter(state=State.PROCESSING, claimed_at__lt=now - STALE_CLAIM).update(
-        state=State.PENDING
-    )
-    waiting = WebhookEvent.objects.filter(state=State.WAITING)
-    for event in waiting:
-        routes = routing.routes_for(event.topic, event.division)
-        down = ~Q(exact_connection__status=ConnectionStatus.CONNECTED) | ~Q(
-            monday_connection__status=ConnectionStatus.CONNECTED
-        )
-        if routes.filter(down).exists():
-            continue
-        WebhookEvent.objects.filter(pk=event.pk, state=State.WAITING).update(state=State.PENDING)
-    # Fresh events were queued on receipt; only re-queue retries and ones left behind: one job
-    # per division and topic, as it takes the group's due events along (whatever the queue
-    # mark says: this is the net under a job the broker lost).
-    due = WebhookEvent.objects.due().filter(
-        Q(attempts__gt=0) | Q(received_at__lt=now - timedelta(minutes=1))
-    )
-    firsts = list(due.values("division", "topic").annotate(first=Min("pk")).order_by("first"))
-    with transaction.atomic():
-        for group in firsts[:500]:
-            job_queue.enqueue(group["first"])
-    return len(firsts[:500])

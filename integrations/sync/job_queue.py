@@ -1,4 +1,5 @@
-"""The inbox's jobs per division and topic: one queued for a burst, one running at a time.
+"""The inbox's jobs per division and topic: one queued for a burst, one running at a time;
+and the jobs queued again: an event retried from the admin, and the minute's sweep.
 
 A job takes every due event of its division and topic with it (batches.py). A job per event only
 kept the workers busy turning down events another job had taken (at 200 webhooks a second, 200
@@ -25,13 +26,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from integrations.models import InboxJob, WebhookEvent
+import audit
+from integrations.models import ConnectionStatus, InboxJob, WebhookEvent
+from integrations.sync import routing
 
 QUEUED_STALE = timedelta(minutes=2)
+# A claim older than this belongs to a worker that died mid-job (the job timeout plus margin).
+STALE_CLAIM = timedelta(minutes=10)
+State = WebhookEvent.State
 
 
 def running_stale() -> timedelta:
@@ -105,3 +111,48 @@ def queue_leftovers(division: int | None, topic: str) -> bool:
     _group(division, topic).update(queued_at=timezone.now())
     enqueue(left.pk)
     return True
+
+
+def retry_event(event: WebhookEvent, *, user=None) -> None:
+    """Put a dead (or waiting) event back in the queue now; audited."""
+    with transaction.atomic():
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            state=State.PENDING, next_attempt_at=None, attempts=0, last_error=""
+        )
+        audit.record(
+            "webhook.retried",
+            actor=user,
+            obj=event,
+            division=event.division,
+            correlation_id=f"webhook:{event.pk}",
+        )
+        enqueue(event.pk)
+
+
+def enqueue_due_events() -> int:
+    """Queue events whose retry time has come, waiting events whose connection is back, and
+    events whose worker died mid-job. Runs every minute. Returns how many were queued."""
+    now = timezone.now()
+    WebhookEvent.objects.filter(state=State.PROCESSING, claimed_at__lt=now - STALE_CLAIM).update(
+        state=State.PENDING
+    )
+    waiting = WebhookEvent.objects.filter(state=State.WAITING)
+    for event in waiting:
+        routes = routing.routes_for(event.topic, event.division)
+        down = ~Q(exact_connection__status=ConnectionStatus.CONNECTED) | ~Q(
+            monday_connection__status=ConnectionStatus.CONNECTED
+        )
+        if routes.filter(down).exists():
+            continue
+        WebhookEvent.objects.filter(pk=event.pk, state=State.WAITING).update(state=State.PENDING)
+    # Fresh events were queued on receipt; only re-queue retries and ones left behind: one job
+    # per division and topic, as it takes the group's due events along (whatever the queue
+    # mark says: this is the net under a job the broker lost).
+    due = WebhookEvent.objects.due().filter(
+        Q(attempts__gt=0) | Q(received_at__lt=now - timedelta(minutes=1))
+    )
+    firsts = list(due.values("division", "topic").annotate(first=Min("pk")).order_by("first"))
+    with transaction.atomic():
+        for group in firsts[:500]:
+            enqueue(group["first"])
+    return len(firsts[:500])

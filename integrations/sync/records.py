@@ -94,7 +94,7 @@ def sync_keys(
     """Bring these records across together: one key-batched read, one batched write (as a poll
     does). Keys in `deleted`, and keys Exact no longer has, get their items marked deleted.
     With `deadline` (time.monotonic()), the keys not written by then fail with SLICE_ENDED
-    (retried, no attempt spent); `on_written(keys)` hears of each part written.
+    (retried, no attempt spent); `on_written(keys)` hears of each part written (write_in_parts).
 
     Per-key failures come back in `failed`; an error that concerns the whole batch (a token
     refused, the board gone, Exact unreachable) is raised.
@@ -114,27 +114,69 @@ def sync_keys(
         except IntegrationError as exc:
             outcome.failed[key] = exc
     found = [docs[k] for k in changed if k in docs]
-    # With a deadline (a job's), one Monday request's worth at a time: Monday's budget is
-    # shared by every worker on the token, so a batch's time is not this job's to decide; past
-    # the deadline the rest goes to the next job, before the job timeout kills this one.
-    size = CREATES_PER_REQUEST if deadline is not None else max(len(found), 1)
-    for start in range(0, len(found), size):
-        if start and deadline is not None and time.monotonic() > deadline:
-            outcome.failed.update({str(doc.key): SLICE_ENDED for doc in found[start:]})
-            break
-        part = found[start : start + size]
-        written = write_documents(
-            route, part, via=via, correlation_id=correlation_id, key_salt=key_salt
-        )
-        for doc, rec in zip(part, written.records, strict=True):
-            key = str(doc.key)
-            if key in written.failed:
-                outcome.failed[key] = written.failed[key]
-            else:
-                outcome.records[key] = rec
+    done, _ = write_in_parts(
+        route,
+        found,
+        outcome,
+        via=via,
+        correlation_id=correlation_id,
+        key_salt=key_salt,
+        deadline=deadline,
+        on_written=on_written,
+    )
+    outcome.failed.update({str(doc.key): SLICE_ENDED for doc in found[done:]})
+    return outcome
+
+
+def write_in_parts(
+    route: Route,
+    docs: list[ExactDocument],
+    outcome: KeysOutcome,
+    *,
+    via: str | Callable[[ExactDocument], str],
+    correlation_id: str = "",
+    key_salt: str = "",
+    deadline: float | None = None,
+    on_written: Callable[[set[str]], None] | None = None,
+) -> tuple[int, bool]:
+    """Write these documents into `outcome`; `via` names how they came (or says it per
+    document). Returns (how many of `docs` were written or failed, whether a failure is to be
+    retried). With `deadline` (a job's, time.monotonic()), one Monday request's worth at a
+    time: Monday's budget is shared by every worker on the token, so a batch's time is not this
+    job's to decide; past the deadline the rest is left to the next job (before the job
+    timeout kills this one). `on_written(keys)` hears of each part written."""
+    size = CREATES_PER_REQUEST if deadline is not None else max(len(docs), 1)
+    wrote = retry = False
+    for start in range(0, len(docs), size):
+        # Parts a job before this one wrote cost nothing: time counts from a part that wrote.
+        if wrote and deadline is not None and time.monotonic() > deadline:
+            return start, retry
+        part = docs[start : start + size]
+        for how, subset in _by_via(part, via):
+            written = write_documents(
+                route, subset, via=how, correlation_id=correlation_id, key_salt=key_salt
+            )
+            wrote = wrote or bool(written.written or written.failed)
+            for doc, rec in zip(subset, written.records, strict=True):
+                key = str(doc.key)
+                if key in written.failed:
+                    outcome.failed[key] = written.failed[key]
+                    retry = retry or written.failed[key].retryable
+                else:
+                    outcome.records[key] = rec
         if on_written is not None:
             on_written({str(d.key) for d in part} & outcome.records.keys())
-    return outcome
+    return len(docs), retry
+
+
+def _by_via(docs: list[ExactDocument], via) -> list[tuple[str, list[ExactDocument]]]:
+    if isinstance(via, str):
+        return [(via, docs)]
+    hows = [via(doc) for doc in docs]
+    return [
+        (how, [doc for doc, its in zip(docs, hows, strict=True) if its == how])
+        for how in dict.fromkeys(hows)
+    ]
 
 
 def _normal(key) -> str:

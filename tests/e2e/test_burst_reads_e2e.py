@@ -229,7 +229,7 @@ def test_a_burst_longer_than_one_job_goes_on_in_the_next_and_spends_no_attempt(s
 def test_a_long_feed_read_ends_its_events_page_by_page(stack, monkeypatch):
     # A job that dies after its first page leaves only the unwritten events to their retry:
     # the first page's events are done, and the inbox showed it while the job went on.
-    from integrations.sync import feed_reads
+    from integrations.sync import records
 
     live = make_live(stack)
     route = live.route_obj
@@ -239,7 +239,7 @@ def test_a_long_feed_read_ends_its_events_page_by_page(stack, monkeypatch):
     live.exact.webhooks_enabled = True
     for n in range(250):
         live.invoice(amounts=(100 + n,))
-    write_page, pages = feed_reads._write_page, []
+    write_page, pages = records.write_in_parts, []  # the feed writes a page with one call
     done_when_page_two_began = []
 
     def second_page_crashes(*args, **kwargs):
@@ -249,7 +249,7 @@ def test_a_long_feed_read_ends_its_events_page_by_page(stack, monkeypatch):
             raise RuntimeError("the worker dies here")
         return write_page(*args, **kwargs)
 
-    monkeypatch.setattr(feed_reads, "_write_page", second_page_crashes)
+    monkeypatch.setattr(records, "write_in_parts", second_page_crashes)
     first = WebhookEvent.objects.order_by("pk").first()
     assert inbox.process_webhook_event(first) == State.DONE  # its document was on page one
     assert done_when_page_two_began == [polling.WRITE_BATCH]
@@ -257,7 +257,7 @@ def test_a_long_feed_read_ends_its_events_page_by_page(stack, monkeypatch):
     assert retried.count() == 250 - polling.WRITE_BATCH
     assert set(retried.values_list("attempts", flat=True)) == {1}
     assert WebhookEvent.objects.filter(state=State.DONE).count() == polling.WRITE_BATCH
-    monkeypatch.setattr(feed_reads, "_write_page", write_page)
+    monkeypatch.setattr(records, "write_in_parts", write_page)
     live.advance(60)
     live.drain()
     assert set(WebhookEvent.objects.values_list("state", flat=True)) == {State.DONE}

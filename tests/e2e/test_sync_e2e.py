@@ -193,12 +193,12 @@ def test_events_wait_while_exact_needs_reauthorization_then_run(live):
     live.exact_conn.refresh_from_db()
     live.exact_conn.status = "connected"
     live.exact_conn.save()
-    from integrations.sync import inbox
+    from integrations.sync import job_queue
 
     WebhookEvent.objects.update(
         received_at=WebhookEvent.objects.get().received_at.replace(year=2020)
     )
-    assert inbox.enqueue_due_events() == 1
+    assert job_queue.enqueue_due_events() == 1
     assert live.drain() == ["done"]
     assert json.loads(WebhookEvent.objects.get().raw_body)["Content"]["Topic"] == "SalesInvoices"
 
@@ -268,7 +268,7 @@ def test_a_division_moved_by_exact_is_resynchronised_without_duplicates(live):
 
 def test_a_revoked_monday_token_parks_events_until_monday_is_reconnected(live):
     from integrations.monday import connections as monday_connections
-    from integrations.sync import inbox
+    from integrations.sync import job_queue
     from tests.stack import MONDAY_TOKEN
 
     live.monday._tokens.pop(MONDAY_TOKEN)  # the token is revoked in Monday.com
@@ -284,7 +284,7 @@ def test_a_revoked_monday_token_parks_events_until_monday_is_reconnected(live):
     WebhookEvent.objects.update(
         received_at=WebhookEvent.objects.get().received_at.replace(year=2020)
     )
-    assert inbox.enqueue_due_events() == 1
+    assert job_queue.enqueue_due_events() == 1
     assert live.drain() == ["done"]
     assert len(live.items()) == 1
 

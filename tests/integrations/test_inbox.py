@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import WebhookEvent
-from integrations.sync import inbox
+from integrations.sync import inbox, job_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -54,23 +54,23 @@ def test_an_event_without_a_route_any_more_ends_ignored(route):
 def test_stale_claims_of_dead_workers_are_put_back(route):
     event = make_event(
         state=WebhookEvent.State.PROCESSING,
-        claimed_at=timezone.now() - inbox.STALE_CLAIM - timedelta(seconds=5),
+        claimed_at=timezone.now() - job_queue.STALE_CLAIM - timedelta(seconds=5),
         received_at=timezone.now() - timedelta(hours=1),
     )
-    assert inbox.enqueue_due_events() == 1
+    assert job_queue.enqueue_due_events() == 1
     assert WebhookEvent.objects.get(pk=event.pk).state == WebhookEvent.State.PENDING
 
 
 def test_a_fresh_claim_is_left_alone(route):
     make_event(state=WebhookEvent.State.PROCESSING, claimed_at=timezone.now())
-    assert inbox.enqueue_due_events() == 0
+    assert job_queue.enqueue_due_events() == 0
 
 
 def test_retry_puts_a_dead_event_back_and_audits(route, staff_user):
     from audit.models import AuditEvent
 
     event = make_event(state=WebhookEvent.State.DEAD, attempts=6, last_error="x")
-    inbox.retry_event(event, user=staff_user)
+    job_queue.retry_event(event, user=staff_user)
     event.refresh_from_db()
     assert (event.state, event.attempts, event.last_error) == ("pending", 0, "")
     assert AuditEvent.objects.filter(action="webhook.retried", actor="admin").count() == 1

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.models import ExactConnection, InboxJob, RateBudget, SyncedRecord, WebhookEvent
-from integrations.sync import inbox, job_queue
+from integrations.sync import job_queue
 from tests.reliability.conftest import item_keys, make_live
 from tests.reliability.test_worker_killed import Cluster, wait_for
 
@@ -94,7 +94,7 @@ def test_four_clusters_on_redis_lose_nothing_double_nothing_and_refresh_once(
 
         # Later, as the every-minute retry-due-events job sees it: claims older than a few
         # seconds are stale, and unclaimed events are over a minute old.
-        monkeypatch.setattr(inbox, "STALE_CLAIM", timedelta(seconds=5))
+        monkeypatch.setattr(job_queue, "STALE_CLAIM", timedelta(seconds=5))
         # ... and the dead job's turn of its division is older than the job timeout.
         InboxJob.objects.filter(running_since__isnull=False).update(
             running_since=F("running_since") - job_queue.running_stale()
@@ -105,7 +105,7 @@ def test_four_clusters_on_redis_lose_nothing_double_nothing_and_refresh_once(
             WebhookEvent.objects.filter(state=State.PENDING, attempts=0).update(
                 received_at=F("received_at") - timedelta(minutes=2)
             )
-            inbox.enqueue_due_events()
+            job_queue.enqueue_due_events()
         assert done() == total, clusters[1].output()
     finally:
         for cluster in clusters:

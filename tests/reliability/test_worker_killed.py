@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import F
 
 from integrations.models import InboxJob, SyncedRecord, WebhookEvent
-from integrations.sync import inbox, job_queue
+from integrations.sync import job_queue
 from tests.reliability.conftest import item_keys
 from tests.reliability.counters import COUNTS
 
@@ -143,7 +143,7 @@ def test_a_cluster_killed_mid_job_loses_nothing_and_duplicates_nothing(
     assert orphaned, "the killed job's item should be on the board without a synced record"
 
     # Later: the dead worker's claim is stale, and unclaimed events are over a minute old.
-    monkeypatch.setattr(inbox, "STALE_CLAIM", timedelta(seconds=0))
+    monkeypatch.setattr(job_queue, "STALE_CLAIM", timedelta(seconds=0))
     # ... and the dead job's turn of its division is older than the job timeout.
     InboxJob.objects.filter(running_since__isnull=False).update(
         running_since=F("running_since") - job_queue.running_stale()
@@ -154,7 +154,7 @@ def test_a_cluster_killed_mid_job_loses_nothing_and_duplicates_nothing(
     left = WebhookEvent.objects.exclude(state=State.DONE)
     assert left.exists()
     # One job per division and topic left behind: it takes every due event of the group along.
-    assert inbox.enqueue_due_events() == len(set(left.values_list("division", "topic"))) == 1
+    assert job_queue.enqueue_due_events() == len(set(left.values_list("division", "topic"))) == 1
     live.monday.latency = 0.05
     second = Cluster(live.url, tmp_path / "second.log")
     try:
