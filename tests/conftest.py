@@ -130,6 +130,15 @@ def redis_broker(redis_url, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_route_memory():
+    """Each test's database starts anew (rolled back, no signal): so does the memory of which
+    divisions have routes (sync/routing.py), as in a process started for it."""
+    from integrations.sync import routing
+
+    routing.forget_routes()
+
+
+@pytest.fixture(autouse=True)
 def _close_monday_budget_connection():
     """The shared Monday budget has its own PostgreSQL connection per thread: close this
     thread's after each test, so the test database can be dropped at the end."""

@@ -56,7 +56,7 @@ def receive_webhook_event(
         reason = "ClientId is not this app's client id."
     elif n.topic not in routing.TOPIC_ENTITIES:
         reason = f"Topic {n.topic} is not synced by ml-connector."
-    elif not routing.routes_for(n.topic, n.division).exists():
+    elif not routing.has_routes(n.topic, n.division):
         reason = f"No enabled route syncs {n.topic} for division {n.division}."
     state = State.IGNORED if reason else State.PENDING
     try:

@@ -197,3 +197,47 @@ def test_public_sandbox_secret_is_accepted_in_explicit_sandbox_mode(client, rout
     settings.EXACT_WEBHOOK_SECRET = PUBLIC_SANDBOX_SECRET
     assert post(client, envelope(content(), PUBLIC_SANDBOX_SECRET)).status_code == 200
     assert WebhookEvent.objects.count() == 1
+
+
+def test_a_burst_asks_once_whether_a_route_syncs_the_division(
+    client, route, post, django_assert_num_queries
+):
+    # Hundreds of webhooks a second for one division: after the first, the receipt remembers
+    # for a few seconds that a route syncs it, and sees the queued job with one read: the
+    # event, its audit entry, the job's mark, inside the transaction (a savepoint in a test).
+    post(client, envelope(content(key=KEY), SECRET))
+    with django_assert_num_queries(5):
+        post(client, envelope(content(key="c7d1a0f2-1111-2222-3333-444455556667"), SECRET))
+    assert WebhookEvent.objects.filter(state=WebhookEvent.State.PENDING).count() == 2
+    assert OrmQ.objects.count() == 1  # the second rides on the first's queued job
+
+
+def test_a_route_switched_off_is_seen_by_the_next_webhook(client, route, post):
+    from integrations.models import Route
+
+    post(client, envelope(content(key=KEY), SECRET))
+    route.enabled = False
+    route.save()  # forgets, in this process, that a route synced the division
+    post(client, envelope(content(key="c7d1a0f2-1111-2222-3333-444455556667"), SECRET))
+    assert WebhookEvent.objects.order_by("pk").last().state == WebhookEvent.State.IGNORED
+    # A no is never remembered: switched on again (even by another process), the next
+    # webhook is taken.
+    Route.objects.filter(pk=route.pk).update(enabled=True)
+    post(client, envelope(content(key="c7d1a0f2-1111-2222-3333-444455556668"), SECRET))
+    assert WebhookEvent.objects.order_by("pk").last().state == WebhookEvent.State.PENDING
+
+
+def test_a_route_switched_off_in_another_process_costs_its_events_nothing(client, route, post):
+    # Another process remembers the route for up to ROUTED_FOR seconds: its webhooks in that
+    # time are stored pending, and the job finds no route and ignores them, saying why.
+    from integrations.models import Route
+    from integrations.sync import inbox
+
+    post(client, envelope(content(key=KEY), SECRET))
+    Route.objects.filter(pk=route.pk).update(enabled=False)  # no signal: as another process
+    post(client, envelope(content(key="c7d1a0f2-1111-2222-3333-444455556667"), SECRET))
+    late = WebhookEvent.objects.order_by("pk").last()
+    assert late.state == WebhookEvent.State.PENDING
+    assert inbox.process_webhook_event(late) == WebhookEvent.State.IGNORED
+    late.refresh_from_db()
+    assert "No enabled route" in late.last_error
