@@ -93,8 +93,16 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
+# On PostgreSQL a process keeps its connection (CONN_MAX_AGE unset: for ever), checked once a
+# request before it is used, so a database restart costs no request. A connection per request
+# costs the server a process start per webhook; a maximum age made workers started together
+# renew theirs all at once, a stall of 30-70 ms every CONN_MAX_AGE seconds under load.
+DATABASES["default"].setdefault(
+    "CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if SQLITE else None)
+)
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", not SQLITE)
+if SQLITE:
     # Several processes (web, qcluster) share the file: wait for locks instead of failing at
     # once, and take the write lock when a transaction starts (a deferred transaction that
     # upgrades later fails with "database is locked" without waiting).

@@ -50,7 +50,8 @@ def recreate_database(url: str) -> None:
 
 def child_env(**extra: str) -> dict[str, str]:
     """The environment of the benchmark's child processes: production settings (DEBUG off),
-    the same keys as this process, sandbox mode, quiet logs, persistent DB connections."""
+    the same keys as this process, sandbox mode, quiet logs; database connections as in
+    production (settings.py: kept on PostgreSQL)."""
     env = dict(os.environ)
     if connection.vendor == "postgresql":
         env["DATABASE_URL"] = current_database_url()  # the database this process uses
@@ -60,7 +61,6 @@ def child_env(**extra: str) -> dict[str, str]:
         FIELD_ENCRYPTION_KEY=settings.FIELD_ENCRYPTION_KEY,
         INTEGRATIONS_MODE="sandbox",
         LOG_LEVEL="WARNING",
-        CONN_MAX_AGE="60",
         PYTHONPATH=str(BASE_DIR),
     )
     env.update(extra)
