@@ -96,8 +96,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
 # On PostgreSQL a process keeps its connection (CONN_MAX_AGE unset: for ever), checked once a
 # request before it is used, so a database restart costs no request. A connection per request
-# costs the server a process start per webhook; a maximum age made workers started together
-# renew theirs all at once, a stall of 30-70 ms every CONN_MAX_AGE seconds under load.
+# costs the server a process start per webhook, and a maximum age has every gunicorn worker
+# reconnect in the middle of whatever load is running when it runs out.
 DATABASES["default"].setdefault(
     "CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0 if SQLITE else None)
 )
