@@ -70,8 +70,10 @@ def run_webhook_phases(
         url = f"http://127.0.0.1:{port}/webhooks/exact/"
         to_item = post_lone_events(url, lone_keys, world.division, timeout=LONE_TIMEOUT)
         to_item.update(q_poll_s=q_poll, **tally(world, lone_keys))
+        cpu_before = processes.tree_cpu_seconds(web.pid)
         with processes.lowered_priority(settings.QCLUSTER_NICENESS):
             load = post_from_own_process(url, load_keys, world.division, rate=rate)
+        cpu_after = processes.tree_cpu_seconds(web.pid)
         load_average = [round(x, 2) for x in os.getloadavg()]
         # Workers may wait out a Monday budget window (up to a minute) with no event ending.
         drain_s, undrained = wait_drained(load_keys, timeout=drain_timeout, stall=180)
@@ -88,6 +90,13 @@ def run_webhook_phases(
             "drain_events_per_s": round(len(load_keys) / drain_s, 1) if drain_s else None,
             "q_workers": q_workers,
             "limits": "on",
+            # What a webhook costs the web server in CPU under this load (all of gunicorn's
+            # processes, from /proc): the figure the response times hang on, on 2 cores.
+            "server_cpu_ms_per_webhook": (
+                round((cpu_after - cpu_before) * 1000 / load.sent, 2)
+                if cpu_before is not None and cpu_after is not None and load.sent
+                else None
+            ),
         }
         ingest["lost"] = lost(ingest)
         ingest["doubled"] = ingest["items_on_board"] - ingest["distinct_items"]

@@ -117,7 +117,8 @@ def figures(results: dict) -> list[str]:
             f"Webhooks (limits on): {ingest['sent']} sent at {ingest['achieved_rate_per_s']}/s "
             f"with {ingest['q_workers']} qcluster workers draining, p50/p95/p99 "
             f"{ingest['p50_ms']}/{ingest['p95_ms']}/{ingest['p99_ms']} ms, {ingest['errors']} "
-            f"errors (load average {ingest.get('load_average')}); drained "
+            f"errors (load average {ingest.get('load_average')}); gunicorn's CPU "
+            f"{ingest.get('server_cpu_ms_per_webhook')} ms a webhook; drained "
             f"{ingest['drain_s']} s after the load; states {ingest['event_states']}."
         )
     if to_item:

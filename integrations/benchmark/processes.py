@@ -88,6 +88,27 @@ def start(args: list[str], env: dict[str, str], log: Path, *, niceness: int = 0)
     )
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) a process and its children have used so far, from /proc;
+    None where there is no /proc (not Linux)."""
+    try:
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for each in [pid, *_children(pid)]:
+            with suppress(FileNotFoundError):  # a child may exit meanwhile
+                with open(f"/proc/{each}/stat", encoding="ascii") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+    except (OSError, ValueError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as handle:
+        return [int(each) for each in handle.read().split()]
+
+
 def gunicorn_workers() -> int:
     """4 x cores + 1 sync workers, the top of gunicorn's advice (2-4 x cores): a webhook's
     worker waits on PostgreSQL's commit longer than it computes, and a worker held up by a slow

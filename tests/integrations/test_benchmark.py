@@ -243,6 +243,9 @@ def test_webhooks_through_gunicorn_and_a_qcluster_each_end_as_one_item():
     assert ingest["inbox_events"] == ingest["synced_records"] == ingest["distinct_items"] == 20
     assert ingest["event_states"] == {"done": 20} and ingest["lost"] == ingest["doubled"] == 0
     assert ingest["p50_ms"] is not None and ingest["p50_ms"] <= ingest["p99_ms"]
+    # The web server's CPU per webhook, from its processes' /proc counters: a webhook costs
+    # some (at least a tick over 20 of them), and far less than a second.
+    assert 0 < ingest["server_cpu_ms_per_webhook"] < 1000
     assert to_item["measured"] == 5 and 0 < to_item["p50_s"] <= to_item["p95_s"] < 30
 
 
