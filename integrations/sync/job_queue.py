@@ -64,9 +64,9 @@ def _group(division: int | None, topic: str):
 
 
 def _ensure(division: int | None, topic: str) -> None:
-    if not _group(division, topic).exists():
-        with transaction.atomic():  # a savepoint: another webhook may create it first
-            InboxJob.objects.get_or_create(division=division, topic=topic)
+    """The group's row, created on its first event (called only where it was found missing)."""
+    with transaction.atomic():  # a savepoint: another webhook may create it first
+        InboxJob.objects.get_or_create(division=division, topic=topic)
 
 
 def enqueue_for_group(event: WebhookEvent) -> bool:
@@ -90,10 +90,12 @@ def enqueue_for_group(event: WebhookEvent) -> bool:
 def take_turn(division: int | None, topic: str) -> datetime | None:
     """The group's turn for this job (its start time), or None while another job of the group
     runs. Taking it clears the queued mark: events from now on queue the next job."""
-    _ensure(division, topic)
     now = timezone.now()
     free = Q(running_since__isnull=True) | Q(running_since__lt=now - running_stale())
     taken = _group(division, topic).filter(free).update(running_since=now, queued_at=None)
+    if not taken and not _group(division, topic).exists():  # a group's first job
+        _ensure(division, topic)
+        taken = _group(division, topic).filter(free).update(running_since=now, queued_at=None)
     return now if taken else None
 
 
@@ -140,15 +142,17 @@ def enqueue_due_events() -> int:
     WebhookEvent.objects.filter(state=State.PROCESSING, claimed_at__lt=now - STALE_CLAIM).update(
         state=State.PENDING
     )
+    # Waiting events go back to the queue once every route of their division and topic has its
+    # connections back: one look per group, not per event (thousands wait while Exact needs
+    # re-authorization).
     waiting = WebhookEvent.objects.filter(state=State.WAITING)
-    for event in waiting:
-        routes = routing.routes_for(event.topic, event.division)
-        down = ~Q(exact_connection__status=ConnectionStatus.CONNECTED) | ~Q(
-            monday_connection__status=ConnectionStatus.CONNECTED
-        )
-        if routes.filter(down).exists():
+    down = ~Q(exact_connection__status=ConnectionStatus.CONNECTED) | ~Q(
+        monday_connection__status=ConnectionStatus.CONNECTED
+    )
+    for division, topic in waiting.values_list("division", "topic").distinct().order_by():
+        if routing.routes_for(topic, division).filter(down).exists():
             continue
-        WebhookEvent.objects.filter(pk=event.pk, state=State.WAITING).update(state=State.PENDING)
+        waiting.filter(division=division, topic=topic).update(state=State.PENDING)
     # Fresh events were queued on receipt; only re-queue retries and ones left behind: one job
     # per division and topic, as it takes the group's due events along (whatever the queue
     # mark says: this is the net under a job the broker lost).

@@ -74,3 +74,24 @@ def test_retry_puts_a_dead_event_back_and_audits(route, staff_user):
     event.refresh_from_db()
     assert (event.state, event.attempts, event.last_error) == ("pending", 0, "")
     assert AuditEvent.objects.filter(action="webhook.retried", actor="admin").count() == 1
+
+
+def test_waiting_events_go_back_by_group_once_the_connections_are_back(
+    route, django_assert_num_queries
+):
+    # Thousands wait while Exact needs re-authorization: the minute's sweep looks at each
+    # division and topic once, whatever the number of events waiting in it.
+    Waiting = WebhookEvent.State.WAITING
+    for n in range(30):
+        make_event(dedupe_key=f"w{n}", state=Waiting, received_at=timezone.now())
+    route.exact_connection.status = "needs_reauth"
+    route.exact_connection.save()
+    # Stale claims, the waiting groups, the group's routes, the due events, and the (empty)
+    # transaction's savepoint pair: six, where one routes query per waiting event made 35.
+    with django_assert_num_queries(6):
+        job_queue.enqueue_due_events()
+    assert WebhookEvent.objects.filter(state=Waiting).count() == 30
+    route.exact_connection.status = "connected"
+    route.exact_connection.save()
+    job_queue.enqueue_due_events()
+    assert not WebhookEvent.objects.filter(state=Waiting).exists()
