@@ -8,8 +8,9 @@ one group at once only split the same Exact and Monday.com budgets between them,
 its turn inside the budget until the job timeout killed it with its events claimed.
 
 Shared state: an InboxJob row per (division, topic).
-- `queued_at` set: a job is queued and not started. The webhook's transaction sets it with a
-  conditional UPDATE, so of two webhooks at once exactly one queues a job; the others ride on it.
+- `queued_at` set: a job is queued and not started. A webhook that finds it set commits its
+  event alone and rides on that job; one that does not sets it in the event's transaction with a
+  conditional UPDATE, so of two webhooks at once exactly one queues a job.
 - `running_since` set: a job is running. A job takes the turn with a conditional UPDATE (which
   also clears `queued_at`, so an event committed from then on queues the next job); a job that
   finds the turn taken ends at once and leaves `queued_at` as it is, so the events arriving
@@ -69,19 +70,27 @@ def _ensure(division: int | None, topic: str) -> None:
         InboxJob.objects.get_or_create(division=division, topic=topic)
 
 
+def job_waiting(division: int | None, topic: str) -> bool:
+    """Whether a job of the division and topic is queued and not started: an event committed
+    now rides on it. One read that waits on no lock; asked before the event's transaction.
+
+    Committed after the job's look (the job started between this read and the INSERT), the
+    event is queued by the job itself as it ends (queue_leftovers), or, should the job end
+    first, by retry-due-events a minute later."""
+    marks = list(_group(division, topic).values_list("queued_at", flat=True)[:1])
+    return bool(marks) and marks[0] is not None and marks[0] >= timezone.now() - QUEUED_STALE
+
+
 def enqueue_for_group(event: WebhookEvent) -> bool:
     """Queue a job for the event unless one for its division and topic is queued and not
     started. Call inside the event's transaction. Returns whether a job was queued."""
     now = timezone.now()
-    marks = list(_group(event.division, event.topic).values_list("queued_at", flat=True)[:1])
-    if marks and marks[0] is not None and marks[0] >= now - QUEUED_STALE:
-        # In a burst nearly every webhook ends here, with one read that waits on no lock (the
-        # conditional UPDATE below waits for whichever transaction holds the row).
-        return False  # the queued job takes this event along
-    if not marks:
-        _ensure(event.division, event.topic)
     free = Q(queued_at__isnull=True) | Q(queued_at__lt=now - QUEUED_STALE)
-    if not _group(event.division, event.topic).filter(free).update(queued_at=now):
+    marked = _group(event.division, event.topic).filter(free).update(queued_at=now)
+    if not marked and not _group(event.division, event.topic).exists():  # the group's first
+        _ensure(event.division, event.topic)
+        marked = _group(event.division, event.topic).filter(free).update(queued_at=now)
+    if not marked:
         return False  # another webhook queued it a moment ago
     enqueue(event.pk)
     return True
