@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import http.client
 import json
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -65,25 +65,28 @@ def post_at_rate(url: str, bodies: list[bytes], *, rate: float) -> LoadResult:
     result = LoadResult()
     lock = threading.Lock()
     parts = urlsplit(url)
-    headers = {"Content-Type": "application/json", "X-Forwarded-Proto": "https"}
+    address = (parts.hostname, parts.port or 80)
+    head = (
+        f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\nX-Forwarded-Proto: https\r\n"
+    ).encode()
 
     def send(body: bytes) -> None:
-        # http.client, one connection per request (gunicorn's sync workers close it anyway):
-        # the lightest client, so the generator takes as little CPU from the server as it can.
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        # A raw socket, one connection per request (gunicorn's sync workers close it anyway):
+        # http.client parsed every answer's headers with the email package, and the generator
+        # took 0.7 ms of CPU a webhook from the two cores it shares with the server.
+        request = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
         started = time.perf_counter()
         try:
-            conn.request("POST", parts.path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
+            with socket.create_connection(address, timeout=10) as conn:
+                conn.sendall(request)
+                answer = _read_to_end(conn)
             elapsed = (time.perf_counter() - started) * 1000
-            code = response.status
+            code, payload = _status_and_body(answer)
             status = json.loads(payload).get("status") if code == 200 else None
             problem = "" if code == 200 else f"HTTP {code}"
-        except (OSError, ValueError, http.client.HTTPException) as exc:
+        except (OSError, ValueError) as exc:
             elapsed, status, problem = None, None, type(exc).__name__
-        finally:
-            conn.close()
         with lock:
             result.sent += 1
             if elapsed is not None:
@@ -117,6 +120,22 @@ def post_at_rate(url: str, bodies: list[bytes], *, rate: float) -> LoadResult:
         gc.enable()
         gc.unfreeze()
     return result
+
+
+def _read_to_end(conn: socket.socket) -> bytes:
+    chunks = []
+    while chunk := conn.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _status_and_body(answer: bytes) -> tuple[int, bytes]:
+    """The status code and body of an HTTP/1.1 answer read to the end (Connection: close)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].split()
+    if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/"):
+        raise ValueError("not an HTTP answer")
+    return int(status_line[1]), body
 
 
 def main() -> None:

@@ -260,3 +260,38 @@ def test_poll_jobs_of_a_qcluster_on_one_token_all_reach_their_boards_and_none_is
     # 36 items of about 30,000 points: one window, so no full minute to judge.
     assert result["windows"] == 1 and result["budget_share_full_windows"] is None
     assert 0.09 < result["window_shares"][0] < 0.13
+
+
+def test_the_load_generator_counts_accepted_duplicates_and_refusals_from_a_real_server():
+    # The generator reads answers off a raw socket: a server that accepts, one that says
+    # "duplicate" and one that refuses must each be counted as what they are.
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from integrations.benchmark.load_client import post_at_rate
+
+    class Answer(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            code, status = {b"new": (200, "pending"), b"again": (200, "duplicate")}.get(
+                body, (401, "")
+            )
+            payload = json.dumps({"status": status}).encode()
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/webhooks/exact/"
+        result = post_at_rate(url, [b"new", b"new", b"again", b"forged"], rate=100)
+    finally:
+        server.shutdown()
+    assert (result.sent, result.accepted, result.duplicates, result.errors) == (4, 2, 1, 1)
+    assert result.error_samples == ["HTTP 401"]
+    assert len(result.latencies_ms) == 4
