@@ -110,11 +110,13 @@ def _children(pid: int) -> list[int]:
 
 
 def gunicorn_workers() -> int:
-    """4 x cores + 1 sync workers, the top of gunicorn's advice (2-4 x cores): a webhook's
-    worker waits on PostgreSQL's commit longer than it computes, and a worker held up by a slow
-    commit must not leave the next webhooks waiting to be accepted. Measured: p99 108 ms with
-    5 workers, 37.6 ms with 9, at 200 webhooks a second with the qcluster draining."""
-    return 4 * len(os.sched_getaffinity(0)) + 1
+    """cores + 1 sync workers: one a core, and one to answer while another waits on
+    PostgreSQL. Every idle sync worker waits on the one listening socket and is woken by each
+    new connection, so workers past that cost CPU on every webhook. Measured at 200 webhooks a
+    second with the qcluster draining, on 2 cores: gunicorn's CPU a webhook 2.6-3.0 ms with 2
+    workers, 3.0-3.3 with 3, 3.4 with 4, 3.6-3.8 with 5, 3.9-4.2 with 9; p99 10.7-13.8,
+    14.1-16.0, 24.7-28.3, 24.7-26.6 and 56.6-60.9 ms."""
+    return len(os.sched_getaffinity(0)) + 1
 
 
 @contextmanager

@@ -109,7 +109,7 @@ def test_the_production_recipe_takes_an_invoice_from_webhook_to_board(
         start(
             env,
             [
-                *["-m", "gunicorn", "mlconnector.wsgi", "--workers", "9", "--preload"],
+                *["-m", "gunicorn", "mlconnector.wsgi", "--workers", "3", "--preload"],
                 *["--bind", f"127.0.0.1:{port}"],
             ],
             tmp_path / "gunicorn.log",

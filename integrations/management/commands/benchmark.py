@@ -34,7 +34,7 @@ OPTIONS = {
     "seconds": (float, 30.0, 10.0),
     "item_rate": (float, 5.0, 5.0),
     "item_seconds": (float, 20.0, 10.0),
-    "gunicorn_workers": (int, 0, 0),  # 0: 4 x cores + 1 (processes.gunicorn_workers)
+    "gunicorn_workers": (int, 0, 0),  # 0: cores + 1 (processes.gunicorn_workers)
     "q_workers": (int, 8, 8),
     "q_poll": (float, 0.5, 0.5),
     "per_division": (int, 20, 10),  # --workers: invoices per division in each step
