@@ -64,10 +64,22 @@ def _group(division: int | None, topic: str):
     return InboxJob.objects.filter(division=division, topic=topic)
 
 
-def _ensure(division: int | None, topic: str) -> None:
-    """The group's row, created on its first event (called only where it was found missing)."""
+def _take(division: int | None, topic: str, free: Q, **values) -> bool:
+    """Set `values` on the group's row where `free` holds (a conditional UPDATE: of two callers
+    at once, one wins). The row is created on the group's first use, looked up only then."""
+    if _group(division, topic).filter(free).update(**values):
+        return True
+    if _group(division, topic).exists():
+        return False
     with transaction.atomic():  # a savepoint: another webhook may create it first
         InboxJob.objects.get_or_create(division=division, topic=topic)
+    return bool(_group(division, topic).filter(free).update(**values))
+
+
+def _queued(now: datetime) -> Q:
+    """A job of the group is queued and not started (a mark older than QUEUED_STALE belongs
+    to a job the broker lost)."""
+    return Q(queued_at__gte=now - QUEUED_STALE)
 
 
 def job_waiting(division: int | None, topic: str) -> bool:
@@ -77,20 +89,14 @@ def job_waiting(division: int | None, topic: str) -> bool:
     Committed after the job's look (the job started between this read and the INSERT), the
     event is queued by the job itself as it ends (queue_leftovers), or, should the job end
     first, by retry-due-events a minute later."""
-    marks = list(_group(division, topic).values_list("queued_at", flat=True)[:1])
-    return bool(marks) and marks[0] is not None and marks[0] >= timezone.now() - QUEUED_STALE
+    return _group(division, topic).filter(_queued(timezone.now())).exists()
 
 
 def enqueue_for_group(event: WebhookEvent) -> bool:
     """Queue a job for the event unless one for its division and topic is queued and not
     started. Call inside the event's transaction. Returns whether a job was queued."""
     now = timezone.now()
-    free = Q(queued_at__isnull=True) | Q(queued_at__lt=now - QUEUED_STALE)
-    marked = _group(event.division, event.topic).filter(free).update(queued_at=now)
-    if not marked and not _group(event.division, event.topic).exists():  # the group's first
-        _ensure(event.division, event.topic)
-        marked = _group(event.division, event.topic).filter(free).update(queued_at=now)
-    if not marked:
+    if not _take(event.division, event.topic, ~_queued(now), queued_at=now):
         return False  # another webhook queued it a moment ago
     enqueue(event.pk)
     return True
@@ -101,11 +107,7 @@ def take_turn(division: int | None, topic: str) -> datetime | None:
     runs. Taking it clears the queued mark: events from now on queue the next job."""
     now = timezone.now()
     free = Q(running_since__isnull=True) | Q(running_since__lt=now - running_stale())
-    taken = _group(division, topic).filter(free).update(running_since=now, queued_at=None)
-    if not taken and not _group(division, topic).exists():  # a group's first job
-        _ensure(division, topic)
-        taken = _group(division, topic).filter(free).update(running_since=now, queued_at=None)
-    return now if taken else None
+    return now if _take(division, topic, free, running_since=now, queued_at=None) else None
 
 
 def end_turn(division: int | None, topic: str, turn: datetime) -> None:
